@@ -1,0 +1,46 @@
+"""The application factory: settings in, ASGI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount
+
+from cellar.errors import PersoniumError
+from cellar.http.dispatch import Dispatcher
+from cellar.http.errors import handle_internal_error, handle_personium_error
+from cellar.http.middleware import ProtocolMiddleware
+from cellar.services import Services
+from cellar.settings import Settings
+from cellar.storage import Storage, open_storage
+from cellar.storage.migrations import migrate
+from cellar.urls import UnitUrls
+
+
+def build_services(settings: Settings, storage: Storage | None = None) -> Services:
+    storage = storage or open_storage(settings.database_url)
+    return Services(settings, storage, UnitUrls(settings.unit_url, settings.path_based_cell_url))
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        migrate(services.storage)
+        yield
+        services.storage.dispose()
+
+    app = Starlette(
+        routes=[Mount("", app=Dispatcher())],
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(ProtocolMiddleware)],
+        exception_handlers={PersoniumError: handle_personium_error, Exception: handle_internal_error},
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    app.state.services = services
+    return app

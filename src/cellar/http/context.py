@@ -1,0 +1,27 @@
+"""Per-request context handed to handlers: the services and who is calling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from cellar.auth.context import Caller
+from cellar.auth.credentials import access_from_headers
+from cellar.services import Services
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    services: Services
+    caller: Caller
+
+    @classmethod
+    def of(cls, request: Request) -> RequestContext:
+        services: Services = request.app.state.services
+        headers = request.headers
+        access = access_from_headers(headers.get("authorization"), headers.get("x-personium-unit-user"),
+                                     services.settings.master_token)
+        caller = Caller(access, {"x-personium-credential": headers.get("x-personium-credential", "")},
+                        services.urls.unit_url)
+        return cls(services, caller)

@@ -1,0 +1,34 @@
+"""Errors become responses here, and only here, in Personium's two body shapes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cellar.errors import PersoniumError
+
+log = logging.getLogger("cellar")
+
+
+def error_response(exc: PersoniumError, *, oauth: bool = False) -> Response:
+    if oauth and exc.spec.oauth_error:
+        body = {"error": exc.spec.oauth_error, "error_description": f"[{exc.code}] - {exc.message}"}
+    else:
+        body = {"code": exc.code, "message": {"lang": "en", "value": exc.message}}
+    return Response(orjson.dumps(body), exc.status, headers=exc.headers, media_type="application/json")
+
+
+async def handle_personium_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PersoniumError)
+    return error_response(exc, oauth=request.scope.get("cellar.error_style") == "oauth")
+
+
+async def handle_internal_error(request: Request, exc: Exception) -> Response:
+    """Never a stack trace on the wire: a PR500 with an id that finds the trace in the log."""
+    incident = secrets.token_hex(4)
+    log.error("unhandled error [%s] on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    return error_response(PersoniumError("PR500-SV-9999", incident, ""))

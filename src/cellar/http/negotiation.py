@@ -1,0 +1,43 @@
+"""Choosing JSON or Atom for OData reads (notes §7.1), and reading request bodies within limits."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from cellar.errors import PersoniumError
+
+#: Control-object bodies are small (a string property is at most 51,200 bytes); refuse floods early.
+MAX_JSON_BODY = 1024 * 1024
+
+
+def odata_format(request: Request, format_option: str | None) -> str:
+    """``$format`` wins; else ``Accept``: XML/Atom → atom, JSON → json, ``*/*`` or none → atom."""
+    if format_option is not None:
+        return "atom" if format_option.lower() in ("atom", "xml") else "json"
+    accept = request.headers.get("accept")
+    if accept is None:
+        return "atom"
+    if not accept.isascii():
+        raise PersoniumError("PR400-OD-0041", "Accept", accept)
+    types = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    if types & {"application/atom+xml", "application/xml"}:
+        return "atom"
+    if "application/json" in types:
+        return "json"
+    if types & {"*/*", "application/*", ""}:
+        return "atom"
+    raise PersoniumError("PR406-OD-0001", accept)
+
+
+async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PersoniumError("PR413-MC-0001")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PersoniumError("PR413-MC-0001")
+        chunks.append(chunk)
+    return b"".join(chunks)

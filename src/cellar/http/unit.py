@@ -1,0 +1,58 @@
+"""Unit level: ``GET {UnitURL}`` (apiref 107) and ``{UnitURL}__ctl/Cell`` (apiref 100–104)."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cellar.auth.credentials import require_unit_access
+from cellar.errors import PersoniumError
+from cellar.http.context import RequestContext
+from cellar.http.odata import ODataRoot, serve_odata
+from cellar.odata.model import EntityType
+from cellar.odata.service import EntitySetService
+from cellar.storage import Transaction
+from cellar.unit.cells import CELL, CellHooks
+
+UNIT_TYPES = (CELL,)
+_CELL_HOOKS = CellHooks()
+
+
+def unit_metadata(ctx: RequestContext) -> dict[str, object]:
+    urls = ctx.services.urls
+    return {"url": urls.unit_url, "path_based_cellurl_enabled": urls.path_based}
+
+
+async def unit_root(request: Request, ctx: RequestContext) -> Response:
+    """Get Unit Metadata — apiref/107. No authentication."""
+    if request.method not in ("GET", "HEAD"):
+        raise PersoniumError("PR405-MC-0001")
+    return Response(orjson.dumps({"unit": unit_metadata(ctx)}), media_type="application/json")
+
+
+async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -> Response:
+    """Unit control objects — apiref/100–104. Unit-level access only (notes §2.1)."""
+    unit_url = ctx.services.urls.unit_url
+
+    def authorize(etype: EntityType, privilege: str) -> None:
+        require_unit_access(ctx.caller.access, unit_url)
+
+    def service_for(etype: EntityType, tx: Transaction) -> EntitySetService:
+        return EntitySetService(etype, {}, f"{unit_url}__ctl/", _CELL_HOOKS)
+
+    root = ODataRoot("UnitCtl", f"{unit_url}__ctl/", UNIT_TYPES, ctx.services.storage, ctx.caller,
+                     authorize, service_for)
+    return await serve_odata(request, root, segments)
+
+
+async def health(request: Request, ctx: RequestContext) -> Response:
+    """Liveness and database reachability; unlike Java's ``/__status`` it reveals no configuration."""
+    from starlette.concurrency import run_in_threadpool
+
+    def probe() -> None:
+        with ctx.services.storage.transaction("health", write=False) as tx:
+            tx.conn.exec_driver_sql("SELECT 1")
+
+    await run_in_threadpool(probe)
+    return Response(orjson.dumps({"status": "ok"}), media_type="application/json")

@@ -1,0 +1,1 @@
+"""A generic OData v2 engine: one implementation for control objects and user data."""

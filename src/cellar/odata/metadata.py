@@ -1,0 +1,63 @@
+"""``$metadata`` (EDMX) and the AtomPub service document, generated from the entity definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+
+from cellar.odata.model import EntityType
+
+EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
+EDM = "http://schemas.microsoft.com/ado/2006/04/edm"
+METADATA = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
+APP = "http://www.w3.org/2007/app"
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def edmx_document(namespace: str, types: Sequence[EntityType]) -> bytes:
+    root = etree.Element(f"{{{EDMX}}}Edmx", nsmap={"edmx": EDMX, "m": METADATA}, Version="1.0")
+    services = etree.SubElement(root, f"{{{EDMX}}}DataServices")
+    services.set(f"{{{METADATA}}}DataServiceVersion", "1.0")
+    schema = etree.SubElement(services, f"{{{EDM}}}Schema", nsmap={None: EDM}, Namespace=namespace)
+    for etype in types:
+        _entity_type(schema, etype)
+    container = etree.SubElement(schema, f"{{{EDM}}}EntityContainer", Name=namespace)
+    container.set(f"{{{METADATA}}}IsDefaultEntityContainer", "true")
+    for etype in types:
+        etree.SubElement(container, f"{{{EDM}}}EntitySet", Name=etype.name, EntityType=etype.qualified_name)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def _entity_type(schema: etree._Element, etype: EntityType) -> None:
+    element = etree.SubElement(schema, f"{{{EDM}}}EntityType", Name=etype.name)
+    key = etree.SubElement(element, f"{{{EDM}}}Key")
+    for part in etype.key:
+        etree.SubElement(key, f"{{{EDM}}}PropertyRef", Name=part.name)
+    for part in etype.key:
+        if etype.property(part.name) is None:
+            _property(element, part.name, "Edm.String", part.nullable)
+    for prop in etype.properties:
+        _property(element, prop.name, prop.edm_type, prop.nullable)
+    _property(element, "__published", "Edm.DateTime", False, precision="3")
+    _property(element, "__updated", "Edm.DateTime", False, precision="3")
+    for nav in etype.navigation:
+        etree.SubElement(element, f"{{{EDM}}}NavigationProperty", Name=nav.name,
+                         Relationship=f"{etype.namespace}.{etype.name}-{nav.target}",
+                         FromRole=etype.name, ToRole=nav.target)
+
+
+def _property(parent: etree._Element, name: str, edm_type: str, nullable: bool, **extra: str) -> None:
+    etree.SubElement(parent, f"{{{EDM}}}Property", Name=name, Type=edm_type,
+                     Nullable="true" if nullable else "false", **extra)
+
+
+def service_document(root_url: str, set_names: Sequence[str]) -> bytes:
+    service = etree.Element(f"{{{APP}}}service", nsmap={None: APP, "atom": ATOM})
+    service.set("{http://www.w3.org/XML/1998/namespace}base", root_url)
+    workspace = etree.SubElement(service, f"{{{APP}}}workspace")
+    etree.SubElement(workspace, f"{{{ATOM}}}title").text = "Default"
+    for name in set_names:
+        collection = etree.SubElement(workspace, f"{{{APP}}}collection", href=name)
+        etree.SubElement(collection, f"{{{ATOM}}}title").text = name
+    return etree.tostring(service, xml_declaration=True, encoding="utf-8")

@@ -1,0 +1,46 @@
+"""OData v2 JSON: ``{"d":{"results":…}}`` envelopes, ``__metadata`` and ``/Date(ms)/`` values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cellar.odata.store import Entity
+
+#: Builds the URI of an entity (depends on the service root the entity is served from).
+UriOf = Callable[[Entity], str]
+
+
+def odata_date(millis: int | None) -> str | None:
+    return None if millis is None else f"/Date({millis})/"
+
+
+def entity_json(entity: Entity, uri: str, select: Sequence[str] | None = None) -> dict[str, Any]:
+    """One entity: ``__metadata``, the (selected) properties, the timestamps, deferred navigation."""
+    etype = entity.etype
+    out: dict[str, Any] = {"__metadata": {"uri": uri, "etag": entity.etag, "type": etype.qualified_name}}
+    wanted = None if select is None else set(select)
+    for prop in etype.properties:
+        if wanted is None or prop.name in wanted:
+            value = entity.values[prop.name]
+            out[prop.name] = odata_date(value) if prop.edm_type == "Edm.DateTime" else value
+    for part in etype.key:
+        if "." in part.name and (wanted is None or part.name in wanted):
+            out[part.name] = entity.values.get(part.name)
+    out["__published"] = odata_date(entity.published)
+    out["__updated"] = odata_date(entity.updated)
+    for nav in etype.navigation:
+        if wanted is None or nav.name in wanted:
+            out[nav.name] = {"__deferred": {"uri": f"{uri}/{nav.name}"}}
+    return out
+
+
+def single(entity_dict: dict[str, Any]) -> dict[str, Any]:
+    return {"d": {"results": entity_dict}}
+
+
+def collection(entity_dicts: list[dict[str, Any]], count: int | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"results": entity_dicts}
+    if count is not None:
+        body["__count"] = str(count)
+    return {"d": body}

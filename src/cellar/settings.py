@@ -1,0 +1,155 @@
+"""Configuration: one typed table, read from ``CELLAR_*`` variables over an optional TOML file.
+
+Precedence: built-in defaults < TOML file (``CELLAR_CONFIG`` or ``--config``) < environment.
+Nothing reads ``os.environ`` after :func:`load`; the app receives a frozen :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingsError(Exception):
+    """Bad configuration; the CLI prints it as one line and stops."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    unit_url: str = ""  # derived from port when empty
+    master_token: str | None = None  # None: generated at first start; "": no master token
+    data_dir: Path = Path("./data")
+    database_url: str = ""  # derived from data_dir when empty
+    cell_url_mode: str = "path"
+    workers: int = 1
+    log_level: str = "warning"
+
+    @property
+    def path_based_cell_url(self) -> bool:
+        return self.cell_url_mode == "path"
+
+    @property
+    def master_token_enabled(self) -> bool:
+        return bool(self.master_token)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise ValueError("must be 1..65535")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise ValueError("must be 1..64")
+    return value
+
+
+def _mode(text: str) -> str:
+    if text not in ("path", "fqdn"):
+        raise ValueError("must be 'path' or 'fqdn'")
+    return text
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("host", "CELLAR_HOST", str, "Address to listen on."),
+    Field("port", "CELLAR_PORT", _port, "TCP port to listen on."),
+    Field("unit_url", "CELLAR_UNIT_URL", str,
+          "Public URL of the unit (default http://localhost:PORT/); every URL in responses is built from it."),
+    Field("master_token", "CELLAR_MASTER_TOKEN", str,
+          "Bearer token acting as unit admin. Unset: generated at first start into DATA_DIR/master-token. "
+          "Empty: no master token."),
+    Field("data_dir", "CELLAR_DATA_DIR", Path, "Directory for the SQLite database, secrets and files."),
+    Field("database_url", "CELLAR_DATABASE_URL", str,
+          "SQLAlchemy or plain URL: sqlite:///path or postgresql://user@host:port/db (default: SQLite in DATA_DIR)."),
+    Field("cell_url_mode", "CELLAR_CELL_URL_MODE", _mode,
+          "'path': {UnitURL}{cell}/ ; 'fqdn': {cell}.{unit host}, taken from the Host header."),
+    Field("workers", "CELLAR_WORKERS", _workers, "Number of worker processes."),
+    Field("log_level", "CELLAR_LOG_LEVEL", str, "uvicorn log level."),
+)
+
+
+def load(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Build settings from defaults, the TOML file, then the environment; validate them."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    file = config_file or (Path(environ["CELLAR_CONFIG"]) if environ.get("CELLAR_CONFIG") else None)
+    if file is not None:
+        values.update(_read_toml(file))
+    for field in FIELDS:
+        if field.env in environ:
+            values[field.name] = _parse(field, environ[field.env])
+    return finish(Settings(**values))
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(file.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read config file {file}: {exc}") from None
+    by_name = {f.name: f for f in FIELDS}
+    values = {}
+    for key, value in raw.items():
+        if key not in by_name:
+            raise SettingsError(f"unknown key {key!r} in {file}")
+        values[key] = _parse(by_name[key], str(value))
+    return values
+
+
+def _parse(field: Field, text: str) -> Any:
+    try:
+        return field.parse(text)
+    except ValueError as exc:
+        raise SettingsError(f"{field.env}={text!r}: {exc}") from None
+
+
+def finish(settings: Settings) -> Settings:
+    """Fill derived defaults and check combinations."""
+    unit_url = settings.unit_url or f"http://localhost:{settings.port}/"
+    parts = urlsplit(unit_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"CELLAR_UNIT_URL={unit_url!r}: must be an http(s) URL")
+    if parts.query or parts.fragment:
+        raise SettingsError(f"CELLAR_UNIT_URL={unit_url!r}: must not have a query or fragment")
+    if parts.path not in ("", "/"):
+        raise SettingsError(f"CELLAR_UNIT_URL={unit_url!r}: a unit is served at the root path '/'")
+    unit_url = f"{parts.scheme}://{parts.netloc.lower()}/"
+    database_url = settings.database_url or f"sqlite:///{(settings.data_dir / 'cellar.db').resolve()}"
+    return replace(settings, unit_url=unit_url, database_url=normalize_database_url(database_url))
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept URLs as users write them (``postgresql://``, ``postgres://``) and pick our drivers."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError(f"CELLAR_DATABASE_URL={url!r}: not a URL")
+    base = scheme.split("+", 1)[0]
+    if base in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    if base == "sqlite":
+        return f"sqlite://{rest}"
+    raise SettingsError(f"CELLAR_DATABASE_URL={url!r}: only sqlite and postgresql are supported")
+
+
+def documented_names() -> list[str]:
+    return [f.env for f in FIELDS]
+
+
+assert {f.name for f in FIELDS} == {f.name for f in fields(Settings)}

@@ -1,0 +1,22 @@
+"""What differs between SQLite and PostgreSQL. The only module that branches on the dialect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    name: str
+    #: SQLite allows one writer at a time: take the write lock at BEGIN and serialise in-process.
+    single_writer: bool
+    #: PostgreSQL advisory locks serialise migrations across processes.
+    advisory_locks: bool
+
+
+def capabilities(engine: Engine) -> Capabilities:
+    if engine.dialect.name == "sqlite":
+        return Capabilities("sqlite", single_writer=True, advisory_locks=False)
+    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True)

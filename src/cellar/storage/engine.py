@@ -1,0 +1,95 @@
+"""Engine creation, SQLite pragmas and the per-request transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from cellar.errors import PersoniumError
+from cellar.events.bus import EventBus
+from cellar.storage.dialect import Capabilities, capabilities
+from cellar.storage.uow import Transaction
+
+
+class Storage:
+    """One database shared by every ``cellar serve`` process of a unit."""
+
+    def __init__(self, engine: Engine, bus: EventBus) -> None:
+        self.engine = engine
+        self.caps: Capabilities = capabilities(engine)
+        self.bus = bus
+        self._write_lock = threading.Lock() if self.caps.single_writer else None
+
+    @contextmanager
+    def transaction(self, name: str, *, write: bool = True) -> Iterator[Transaction]:
+        """Run one request's work in one transaction; events are published only after commit."""
+        if self._write_lock is not None and write:
+            with self._write_lock:
+                yield from self._run(name, write)
+        else:
+            yield from self._run(name, write)
+
+    def _run(self, name: str, write: bool) -> Iterator[Transaction]:
+        try:
+            with self.engine.connect() as conn:
+                if self.caps.single_writer:
+                    conn.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
+                with conn.begin():
+                    tx = Transaction(name, conn, self.caps)
+                    yield tx
+        except PersoniumError:
+            raise
+        except OperationalError as exc:
+            if self.caps.single_writer and "locked" in str(exc.orig):
+                raise PersoniumError("PR503-SV-0001", headers={"Retry-After": "1"}) from exc
+            if self.caps.single_writer:
+                raise
+            raise PersoniumError("PR503-SV-0006", headers={"Retry-After": "1"}) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise PersoniumError("PR503-SV-0006") from exc
+            raise
+        self.bus.publish_all(tx.events)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_storage(database_url: str, bus: EventBus | None = None) -> Storage:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(database_url, url.database)
+    else:
+        engine = create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return Storage(engine, bus or EventBus())
+
+
+def _sqlite_engine(database_url: str, path: str | None) -> Engine:
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        database_url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=16
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite's implicit BEGIN is off: we issue BEGIN (IMMEDIATE) ourselves, so writes take the
+        # database lock up front instead of failing on upgrade from a read lock.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
+
+    return engine
