@@ -11,6 +11,10 @@ from cellar.auth.credentials import access_from_headers
 from cellar.services import Services
 
 
+#: Request headers domain code may read (it never sees the request itself).
+DOMAIN_HEADERS = ("x-personium-credential",)
+
+
 @dataclass(frozen=True)
 class RequestContext:
     services: Services
@@ -22,6 +26,6 @@ class RequestContext:
         headers = request.headers
         access = access_from_headers(headers.get("authorization"), headers.get("x-personium-unit-user"),
                                      services.settings.master_token)
-        caller = Caller(access, {"x-personium-credential": headers.get("x-personium-credential", "")},
-                        services.urls.unit_url)
+        forwarded = {name: headers[name] for name in DOMAIN_HEADERS if name in headers}
+        caller = Caller(access, forwarded, services.urls.unit_url)
         return cls(services, caller)

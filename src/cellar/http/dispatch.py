@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import cell, unit
+from cellar.http import cell, ctl, unit
 from cellar.http.context import RequestContext
 
 CROSSDOMAIN_XML = (
@@ -64,4 +64,6 @@ class Dispatcher:
                          segments: list[str]) -> Response:
         if not segments or segments == [""]:
             return await cell.cell_root(request, ctx, cell_name)
+        if segments[0] == "__ctl":
+            return await ctl.cell_ctl(request, ctx, cell_name, segments[1:])
         return await cell.cell_path(request, ctx, cell_name, segments)

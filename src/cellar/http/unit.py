@@ -10,13 +10,10 @@ from cellar.auth.credentials import require_unit_access
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.odata import ODataRoot, serve_odata
-from cellar.odata.model import EntityType
-from cellar.odata.service import EntitySetService
-from cellar.storage import Transaction
+from cellar.odata.model import EntityModel, EntityType
 from cellar.unit.cells import CELL, CellHooks
 
-UNIT_TYPES = (CELL,)
-_CELL_HOOKS = CellHooks()
+UNIT_CTL = EntityModel("UnitCtl", (CELL,))
 
 
 def unit_metadata(ctx: RequestContext) -> dict[str, object]:
@@ -38,11 +35,8 @@ async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -
     def authorize(etype: EntityType, privilege: str) -> None:
         require_unit_access(ctx.caller.access, unit_url)
 
-    def service_for(etype: EntityType, tx: Transaction) -> EntitySetService:
-        return EntitySetService(etype, {}, f"{unit_url}__ctl/", _CELL_HOOKS)
-
-    root = ODataRoot("UnitCtl", f"{unit_url}__ctl/", UNIT_TYPES, ctx.services.storage, ctx.caller,
-                     authorize, service_for)
+    root = ODataRoot(UNIT_CTL, f"{unit_url}__ctl/", ctx.services.storage, ctx.caller, authorize,
+                     scope=lambda tx: {}, hooks={"Cell": CellHooks()})
     return await serve_odata(request, root, segments)
 
 

@@ -63,7 +63,8 @@ OUT_OF_RANGE = "PR400-OD-0047"
 @dataclass(frozen=True)
 class ColumnRef:
     expr: ColumnElement[Any]
-    edm_type: str  # "Edm.String" "Edm.Int32" "Edm.Int64" "Edm.Double" "Edm.Single" "Edm.Boolean" "Edm.DateTime"
+    # "Edm.String" "Edm.Int32" "Edm.Int64" "Edm.Double" "Edm.Single" "Edm.Boolean" "Edm.DateTime"
+    edm_type: str
 
 
 Resolver = Callable[[str], ColumnRef | None]  # None = no such property
@@ -231,7 +232,9 @@ def prefix_upper_bound(prefix: str) -> str | None:
 
 def escape_like(text: str) -> str:
     """Make ``%``, ``_`` and the escape character literal inside a LIKE pattern."""
-    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return text
 
 
 def _contains_ignore_case(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:

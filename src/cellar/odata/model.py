@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Table
@@ -40,12 +41,33 @@ class Property:
         return self.default() if callable(self.default) else self.default
 
 
+class NavKind(Enum):
+    PARENT = "parent"  # this row holds the foreign key (Role._Box): target end 0..1 or 1
+    CHILDREN = "children"  # the target rows hold it (Box._Role): target end *
+    MANY = "many"  # N:N through the links table (Account._Role)
+
+
 @dataclass(frozen=True)
 class NavigationProperty:
     name: str  # "_Box"
     target: str  # entity type name, "Box"
-    #: Multiplicity of the target end: "0..1", "1" or "*".
-    multiplicity: str = "*"
+    kind: NavKind = NavKind.MANY
+
+    @property
+    def to_many(self) -> bool:
+        return self.kind is not NavKind.PARENT
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """An N:1 link stored as a foreign key, which is also part of the key (``_Box.Name``)."""
+
+    nav: str  # "_Box"
+    target: str  # "Box"
+    column: str  # "box_id"
+    #: Pairs of (our key part, the target's key part): (("_Box.Name", "Name"),).
+    keys: tuple[tuple[str, str], ...]
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,12 +86,9 @@ class EntityType:
     key: tuple[KeyPart, ...]
     properties: tuple[Property, ...]
     navigation: tuple[NavigationProperty, ...] = ()
-    #: Columns fixed by the service the set lives in (e.g. ``cell_id``), never from the client.
-    scope: tuple[str, ...] = ()
+    parents: tuple[ParentLink, ...] = ()
     read_privilege: str | None = None
     write_privilege: str | None = None
-    #: Extra members of the service, by name, for hooks that need more than the row.
-    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def qualified_name(self) -> str:
@@ -80,3 +99,20 @@ class EntityType:
 
     def navigation_property(self, name: str) -> NavigationProperty | None:
         return next((n for n in self.navigation if n.name == name), None)
+
+    def parent_link(self, nav: str) -> ParentLink | None:
+        return next((p for p in self.parents if p.nav == nav), None)
+
+
+@dataclass(frozen=True)
+class EntityModel:
+    """The entity types of one service root (``UnitCtl``, ``CellCtl``, or a user OData schema)."""
+
+    namespace: str
+    types: tuple[EntityType, ...]
+
+    def type(self, name: str) -> EntityType:
+        return next(t for t in self.types if t.name == name)
+
+    def find(self, name: str) -> EntityType | None:
+        return next((t for t in self.types if t.name == name), None)

@@ -18,7 +18,8 @@ from cellar.events.bus import Event
 from cellar.odata.body import validate_entity
 from cellar.odata.compile import compile_filter, compile_orderby, compile_search
 from cellar.odata.keys import format_key
-from cellar.odata.model import EntityType
+from cellar.odata.links import Links, child_link
+from cellar.odata.model import EntityModel, EntityType, NavigationProperty, NavKind
 from cellar.odata.query.options import QueryOptions
 from cellar.odata.store import Entity, TableStore
 from cellar.storage.uow import Transaction
@@ -52,19 +53,32 @@ class ListResult:
     count: int | None
 
 
+@dataclass(frozen=True)
+class ServiceRoot:
+    """Where entity sets live: the model, the scope columns (e.g. ``cell_id``) and the root URL."""
+
+    model: EntityModel
+    scope: Mapping[str, Any]
+    url: str
+    hooks: Mapping[str, EntityHooks]
+    event_prefix: str | None = None
+
+    def service(self, etype: EntityType) -> EntitySetService:
+        return EntitySetService(self, etype)
+
+
 class EntitySetService:
     """One entity set as seen from one service root (``{unit}__ctl/`` or ``{cell}__ctl/``)."""
 
-    def __init__(self, etype: EntityType, scope: Mapping[str, Any], root_url: str,
-                 hooks: EntityHooks | None = None, event_prefix: str | None = None) -> None:
+    def __init__(self, root: ServiceRoot, etype: EntityType) -> None:
+        self.root = root
         self.etype = etype
-        self.store = TableStore(etype, scope)
-        self.root_url = root_url
-        self.hooks = hooks or EntityHooks()
-        self.event_prefix = event_prefix
+        self.store = TableStore(root.model, etype, root.scope)
+        self.links = Links(self.store)
+        self.hooks = root.hooks.get(etype.name) or EntityHooks()
 
     def uri(self, entity: Entity) -> str:
-        return f"{self.root_url}{self.etype.name}{format_key(self.etype, entity.key_values)}"
+        return f"{self.root.url}{entity.etype.name}{format_key(entity.etype, entity.key_values)}"
 
     # --- reads ----------------------------------------------------------------------------------
     def get(self, tx: Transaction, caller: Caller, key: Mapping[str, Any]) -> Entity:
@@ -128,11 +142,83 @@ class EntitySetService:
         return updated
 
     def delete(self, tx: Transaction, caller: Caller, key: Mapping[str, Any], if_match: str | None) -> None:
+        """Refused while children hang on the entity (409); its N:N links go silently (notes §5.4)."""
         entity = self.get(tx, caller, key)
         check_if_match(if_match, entity)
+        self.links.check_no_children(tx, entity)
         self.hooks.before_delete(tx, caller, entity)
+        self.links.drop_many(tx, entity)
         self.store.delete(tx, entity)
         self._emit(tx, "delete", entity)
+
+    # --- navigation properties and $links -------------------------------------------------------
+    def navigation(self, name: str) -> NavigationProperty:
+        nav = self.etype.navigation_property(name)
+        if nav is None:
+            raise PersoniumError("PR404-OD-0003")
+        return nav
+
+    def list_related(self, tx: Transaction, caller: Caller, source: Entity, nav: NavigationProperty,
+                     options: QueryOptions) -> tuple[EntitySetService, ListResult]:
+        target = self.root.service(self.root.model.type(nav.target))
+        where = self._where_related(caller, target, source, nav, options)
+        order = compile_orderby(options.orderby, target.store.resolve) if options.orderby else []
+        entities = target.store.select(tx, where, order, options.top, options.skip)
+        count = target.store.count(tx, where) if options.inlinecount else None
+        return target, ListResult(entities, count)
+
+    def _where_related(self, caller: Caller, target: EntitySetService, source: Entity, nav: NavigationProperty,
+                       options: QueryOptions) -> ColumnElement[bool]:
+        return target._where(caller, options) & self.links.related(source, nav, target.store)
+
+    def create_related(self, tx: Transaction, caller: Caller, source: Entity, nav: NavigationProperty,
+                       body: dict[str, Any]) -> tuple[EntitySetService, Entity]:
+        """POST to a navigation property: create the target, then link it to the source."""
+        target = self.root.service(self.root.model.type(nav.target))
+        if nav.kind is NavKind.CHILDREN:
+            link = child_link(target.etype, self.etype)
+            body = {**body, **{mine: source.values.get(theirs) for mine, theirs in link.keys}}
+            return target, target.create(tx, caller, body)
+        created = target.create(tx, caller, body)
+        self.add_link(tx, source, nav, created)
+        return target, target.store.find_by_id(tx, created.id) or created
+
+    def add_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        self.links.add(tx, source, nav, target)
+        self._emit_link(tx, "create", source, target)
+
+    def remove_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        self.links.remove(tx, source, nav, target)
+        self._emit_link(tx, "delete", source, target)
+
+    def find_related(self, tx: Transaction, source: Entity, nav: NavigationProperty,
+                     key: Mapping[str, Any]) -> Entity | None:
+        target = self.store.store_for(self.root.model.type(nav.target))
+        return target.find(tx, key)
+
+    def expand(self, tx: Transaction, caller: Caller, entities: list[Entity], names: list[str],
+               limit: int) -> dict[str, dict[str, list[Entity]]]:
+        """Related entities per entity id and navigation property, at most ``limit`` each."""
+        navs = [self._expandable(name) for name in names]
+        expanded: dict[str, dict[str, list[Entity]]] = {e.id: {} for e in entities}
+        for entity in entities:
+            for nav in navs:
+                target = self.store.store_for(self.root.model.type(nav.target))
+                related = self.links.related(entity, nav, target)
+                expanded[entity.id][nav.name] = target.select(tx, related, [target.table.c.published.desc()],
+                                                              limit, 0)
+        return expanded
+
+    def _expandable(self, name: str) -> NavigationProperty:
+        nav = self.etype.navigation_property(name.strip())
+        if nav is None:
+            raise PersoniumError("PR400-OD-0026")
+        return nav
+
+    def _emit_link(self, tx: Transaction, op: str, source: Entity, target: Entity) -> None:
+        if self.root.event_prefix:
+            tx.emit(Event(f"{self.root.event_prefix}.{source.etype.name}.links.{target.etype.name}.{op}",
+                          f"{self.uri(source)}/$links/_{target.etype.name}", cell_id=self.store.scope.get("cell_id")))
 
     def _check_key_not_null(self, values: Mapping[str, Any]) -> None:
         for part in self.etype.key:
@@ -140,8 +226,8 @@ class EntitySetService:
                 raise PersoniumError("PR400-OD-0009", part.name)
 
     def _emit(self, tx: Transaction, op: str, entity: Entity) -> None:
-        if self.event_prefix:
-            tx.emit(Event(f"{self.event_prefix}.{self.etype.name}.{op}", self.uri(entity),
+        if self.root.event_prefix:
+            tx.emit(Event(f"{self.root.event_prefix}.{self.etype.name}.{op}", self.uri(entity),
                           cell_id=self.store.scope.get("cell_id")))
 
 

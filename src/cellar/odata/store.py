@@ -1,4 +1,8 @@
-"""Rows of statically-typed entity sets: one table per entity type, one column per property."""
+"""Rows of statically-typed entity sets: one table per entity type, one column per property.
+
+Key parts that name a parent (``_Box.Name``, ``_Relation._Box.Name``) are read through outer joins
+to the parent tables and written as the parent's id, so renaming a box keeps every link intact.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
-from cellar.odata.model import EntityType
+from cellar.odata.model import EntityModel, EntityType, ParentLink
 from cellar.storage.uow import Transaction
+
+META_COLUMNS = ("id", "published", "updated", "version")
 
 
 def now_ms() -> int:
@@ -29,6 +35,7 @@ def new_id() -> str:
 class Entity:
     etype: EntityType
     id: str
+    #: Property values and parent key parts (``_Box.Name``), by name.
     values: dict[str, Any]
     published: int
     updated: int
@@ -48,19 +55,28 @@ class Entity:
 class TableStore:
     """SQL for one entity type within one scope (e.g. one cell)."""
 
-    def __init__(self, etype: EntityType, scope: Mapping[str, Any]) -> None:
+    def __init__(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any]) -> None:
+        self.model = model
         self.etype = etype
-        self.table = etype.table
+        self.table: Table = etype.table
         self.scope = dict(scope)
+        self.source, self.key_columns = _joined_keys(model, etype, self.table, self.table)
+        #: Key parts read from parent tables (``_Box.Name``), selected under their own names.
+        self.link_parts = [name for name in self.key_columns if etype.property(name) is None]
+
+    def store_for(self, etype: EntityType) -> TableStore:
+        return TableStore(self.model, etype, self.scope)
 
     # --- query building -------------------------------------------------------------------------
     def resolve(self, name: str) -> ColumnRef | None:
         if name in ("__published", "__updated"):
             return ColumnRef(self.table.c[name[2:]], "Edm.DateTime")
         prop = self.etype.property(name)
-        if prop is None:
-            return None
-        return ColumnRef(self.table.c[prop.column_name], prop.edm_type)
+        if prop is not None:
+            return ColumnRef(self.table.c[prop.column_name], prop.edm_type)
+        if name in self.key_columns:
+            return ColumnRef(self.key_columns[name], "Edm.String")
+        return None
 
     def string_columns(self) -> list[ColumnElement[Any]]:
         return [self.table.c[p.column_name] for p in self.etype.properties if p.edm_type == "Edm.String"]
@@ -69,77 +85,102 @@ class TableStore:
         return and_(True, *(self.table.c[col] == value for col, value in self.scope.items()))
 
     def key_condition(self, key: Mapping[str, Any]) -> ColumnElement[bool]:
-        conditions = []
-        for name, value in key.items():
-            column = self.table.c[self.etype.property(name).column_name]  # type: ignore[union-attr]
-            conditions.append(column.is_(None) if value is None else column == value)
+        conditions = [
+            self.key_columns[name].is_(None) if value is None else self.key_columns[name] == value
+            for name, value in key.items()
+        ]
         return and_(self.scope_condition(), *conditions)
+
+    def _select(self) -> Any:
+        labelled = [self.key_columns[name].label(name) for name in self.link_parts]
+        return select(self.table, *labelled).select_from(self.source)
 
     # --- reads ----------------------------------------------------------------------------------
     def find(self, tx: Transaction, key: Mapping[str, Any]) -> Entity | None:
-        row = tx.conn.execute(select(self.table).where(self.key_condition(key))).mappings().first()
+        row = tx.conn.execute(self._select().where(self.key_condition(key))).mappings().first()
         return self.to_entity(row) if row else None
 
     def find_by_id(self, tx: Transaction, entity_id: str) -> Entity | None:
-        stmt = select(self.table).where(self.table.c.id == entity_id)
-        row = tx.conn.execute(stmt).mappings().first()
+        row = tx.conn.execute(self._select().where(self.table.c.id == entity_id)).mappings().first()
         return self.to_entity(row) if row else None
 
-    def select(
-        self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]], top: int, skip: int
-    ) -> list[Entity]:
-        stmt = select(self.table).where(self.scope_condition(), where)
+    def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
+               top: int, skip: int) -> list[Entity]:
+        stmt = self._select().where(self.scope_condition(), where)
         stmt = stmt.order_by(*order, *self.default_order()).limit(top).offset(skip)
         return [self.to_entity(row) for row in tx.conn.execute(stmt).mappings()]
 
     def count(self, tx: Transaction, where: ColumnElement[bool]) -> int:
-        stmt = select(func.count()).select_from(self.table).where(self.scope_condition(), where)
+        stmt = select(func.count()).select_from(self.source).where(self.scope_condition(), where)
         return int(tx.conn.execute(stmt).scalar_one())
 
-    def default_order(self) -> list[ColumnElement[Any]]:
-        """Without $orderby Personium's order is unspecified; ours is the key, then the id, so paging is stable."""
-        columns = [self.table.c[p.column_name] for p in self._key_properties()]
-        return [*columns, self.table.c.id]
+    def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool:
+        stmt = select(self.table.c.id).where(self.scope_condition(), where).limit(1)
+        return tx.conn.execute(stmt).first() is not None
 
-    def _key_properties(self) -> list[Any]:
-        return [p for part in self.etype.key if (p := self.etype.property(part.name)) is not None]
+    def default_order(self) -> list[ColumnElement[Any]]:
+        """Without $orderby Personium's order is unspecified; ours is the key, then the id (stable paging)."""
+        return [*self.key_columns.values(), self.table.c.id]
 
     def to_entity(self, row: Mapping[str, Any]) -> Entity:
         values = {p.name: row[p.column_name] for p in self.etype.properties}
-        names = {p.column_name for p in self.etype.properties} | {"id", "published", "updated", "version"}
+        for name in self.link_parts:
+            values[name] = row[name]
+        names = {p.column_name for p in self.etype.properties} | set(META_COLUMNS) | set(self.link_parts)
         hidden = {k: v for k, v in row.items() if k not in names}
         return Entity(self.etype, row["id"], values, row["published"], row["updated"], row["version"], hidden)
 
     # --- writes ---------------------------------------------------------------------------------
     def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity:
         stamp = now_ms()
-        row = {**self._columns(values), **hidden, **self.scope, "id": new_id(),
+        row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
         self._write(tx, insert(self.table).values(row))
-        return self.to_entity(row)
+        return self._reload(tx, row["id"])
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
                hidden: Mapping[str, Any] | None = None) -> Entity:
         """Write the new values; the version check makes a concurrent writer lose with 412."""
-        changes = {**self._columns(values), **(hidden or {}),
+        changes = {**self.columns(tx, values), **(hidden or {}),
                    "updated": max(now_ms(), entity.updated), "version": entity.version + 1}
         stmt = (update(self.table)
                 .where(self.table.c.id == entity.id, self.table.c.version == entity.version)
                 .values(changes))
         if self._write(tx, stmt).rowcount != 1:
             raise PersoniumError("PR412-OD-0002")
-        merged = {**{p.column_name: entity.values[p.name] for p in self.etype.properties},
-                  **entity.hidden, "id": entity.id, "published": entity.published, **changes}
-        return self.to_entity(merged)
+        return self._reload(tx, entity.id)
 
     def delete(self, tx: Transaction, entity: Entity) -> None:
         stmt = delete(self.table).where(self.table.c.id == entity.id, self.table.c.version == entity.version)
         if tx.conn.execute(stmt).rowcount != 1:
             raise PersoniumError("PR412-OD-0002")
 
-    def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def columns(self, tx: Transaction, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Property values as columns; parent key parts resolved to the parent's id."""
         props = {p.name: p for p in self.etype.properties}
-        return {props[name].column_name: value for name, value in values.items() if name in props}
+        out = {props[name].column_name: value for name, value in values.items() if name in props}
+        for link in self.etype.parents:
+            mine = [part for part, _ in link.keys]
+            if any(part in values for part in mine):
+                out[link.column] = self.parent_id(tx, link, values)
+        return out
+
+    def parent_id(self, tx: Transaction, link: ParentLink, values: Mapping[str, Any]) -> str | None:
+        key = {theirs: values.get(mine) for mine, theirs in link.keys}
+        first = link.keys[0][0]
+        if key[link.keys[0][1]] is None:
+            if link.required:
+                raise PersoniumError("PR400-OD-0009", first)
+            return None
+        parent = self.store_for(self.model.type(link.target)).find(tx, key)
+        if parent is None:
+            raise PersoniumError("PR400-OD-0024", values.get(first))
+        return parent.id
+
+    def _reload(self, tx: Transaction, entity_id: str) -> Entity:
+        entity = self.find_by_id(tx, entity_id)
+        assert entity is not None
+        return entity
 
     @staticmethod
     def _write(tx: Transaction, stmt: Any) -> Any:
@@ -147,3 +188,21 @@ class TableStore:
             return tx.conn.execute(stmt)
         except IntegrityError as exc:
             raise PersoniumError("PR409-OD-0003") from exc
+
+
+def _joined_keys(model: EntityModel, etype: EntityType, table: Any,
+                 source: FromClause) -> tuple[FromClause, dict[str, ColumnElement[Any]]]:
+    """Key part name → column, joining parent tables (recursively) for parent key parts."""
+    columns: dict[str, ColumnElement[Any]] = {}
+    for part in etype.key:
+        prop = etype.property(part.name)
+        if prop is not None:
+            columns[part.name] = table.c[prop.column_name]
+    for link in etype.parents:
+        target = model.type(link.target)
+        alias = target.table.alias(f"{table.name}__{link.nav.strip('_').lower()}")
+        source = source.join(alias, table.c[link.column] == alias.c.id, isouter=True)
+        source, target_columns = _joined_keys(model, target, alias, source)
+        for mine, theirs in link.keys:
+            columns[mine] = target_columns[theirs]
+    return source, columns

@@ -29,6 +29,8 @@ def _create(*names: str) -> Callable[[Connection], None]:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _create("unit_kv", "cells")),
+    Migration(2, "cell control objects",
+              _create("boxes", "roles", "relations", "accounts", "ext_cells", "ext_roles", "links")),
 )
 
 _version_meta = MetaData()

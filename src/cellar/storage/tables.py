@@ -11,7 +11,9 @@ Conventions that the rest of the code relies on:
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, func
 
 metadata = MetaData()
 
@@ -49,3 +51,73 @@ cells = Table(
 Index("ix_cells_owner_name", cells.c.owner, cells.c.name)
 Index("ix_cells_published", cells.c.published)
 Index("ix_cells_updated", cells.c.updated)
+
+
+def cell_column() -> Column[str]:
+    return Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), nullable=False)
+
+
+def _keyed(name: str, *columns: Column[Any]) -> Table:
+    """An entity table of a cell: id, cell_id, the given columns, then published/updated/version."""
+    return Table(name, metadata, Column("id", String(32), primary_key=True), cell_column(), *columns,
+                 *entity_columns())
+
+
+boxes = _keyed(
+    "boxes",
+    text_column("name", 128, nullable=False),
+    text_column("schema", 1024, nullable=True),
+)
+Index("uq_boxes_key", boxes.c.cell_id, boxes.c.name, unique=True)
+Index("uq_boxes_schema", boxes.c.cell_id, boxes.c.schema, unique=True)
+
+
+def _box_column() -> Column[str]:
+    return Column("box_id", String(32), ForeignKey("boxes.id"), nullable=True)
+
+
+#: A parent that may be absent (the main box) still takes part in uniqueness: compare '' for NULL.
+def _nullable_key(column: Column[str]) -> Any:
+    return func.coalesce(column, "")
+
+
+roles = _keyed("roles", text_column("name", 128, nullable=False), _box_column())
+Index("uq_roles_key", roles.c.cell_id, roles.c.name, _nullable_key(roles.c.box_id), unique=True)
+
+relations = _keyed("relations", text_column("name", 128, nullable=False), _box_column())
+Index("uq_relations_key", relations.c.cell_id, relations.c.name, _nullable_key(relations.c.box_id), unique=True)
+
+accounts = _keyed(
+    "accounts",
+    text_column("name", 128, nullable=False),
+    text_column("type", 1024, nullable=False),
+    text_column("cell", 1024, nullable=True),
+    text_column("ip_address_range", 1024, nullable=True),
+    text_column("status", 32, nullable=False),
+    Column("hashed_credential", Text, nullable=True),
+    Column("hash_algorithm", String(32), nullable=True),
+)
+Index("uq_accounts_key", accounts.c.cell_id, accounts.c.name, unique=True)
+
+ext_cells = _keyed("ext_cells", text_column("url", 1024, nullable=False))
+Index("uq_ext_cells_key", ext_cells.c.cell_id, ext_cells.c.url, unique=True)
+
+ext_roles = _keyed(
+    "ext_roles",
+    text_column("ext_role", 1024, nullable=False),
+    Column("relation_id", String(32), ForeignKey("relations.id"), nullable=False),
+)
+Index("uq_ext_roles_key", ext_roles.c.cell_id, ext_roles.c.ext_role, ext_roles.c.relation_id, unique=True)
+
+#: N:N links between entities; the two ends are ordered by type name, so each link has one row.
+links = Table(
+    "links",
+    metadata,
+    cell_column(),
+    Column("type1", String(64), primary_key=True),
+    Column("id1", String(32), primary_key=True),
+    Column("type2", String(64), primary_key=True),
+    Column("id2", String(32), primary_key=True),
+    Column("published", BigInteger, nullable=False),
+)
+Index("ix_links_reverse", links.c.type2, links.c.id2, links.c.type1)

@@ -75,3 +75,8 @@ def delete_recursive(tx: Transaction, cell: dict[str, Any], cell_url: str) -> No
         tx.conn.execute(delete(table).where(table.c.cell_id == cell["id"]))
     tx.conn.execute(delete(tables.cells).where(tables.cells.c.id == cell["id"]))
     tx.emit(Event("unitctl.Cell.delete", cell_url, cell_id=cell["id"], extra={"recursive": True}))
+
+
+def find_cell_by_id(tx: Transaction, cell_id: str) -> dict[str, Any] | None:
+    row = tx.conn.execute(select(tables.cells).where(tables.cells.c.id == cell_id)).mappings().first()
+    return dict(row) if row else None

@@ -30,7 +30,7 @@ class StringLit:
 
 @dataclass(frozen=True, slots=True)
 class IntLit:
-    """An integer literal (``12``, ``-3``, ``12L``); kept unbounded here, ranges are checked per property type."""
+    """An integer (``12``, ``-3``, ``12L``) within Int64; narrower ranges are checked per property type."""
 
     value: int
 

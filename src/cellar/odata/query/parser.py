@@ -47,10 +47,12 @@ UNSUPPORTED_FUNCTIONS: frozenset[str] = frozenset({
     "year", "month", "day", "hour", "minute", "second", "round", "floor", "ceiling", "isof", "cast",
 })
 _ALL_OPERATORS = COMPARISON_OPERATORS | UNSUPPORTED_OPERATORS
-_KEYWORD_LITERALS: dict[str, BoolLit | NullLit] = {"true": BoolLit(True), "false": BoolLit(False), "null": NullLit()}
+_KEYWORD_LITERALS: dict[str, BoolLit | NullLit] = {
+    "true": BoolLit(True), "false": BoolLit(False), "null": NullLit(),
+}
 
 _WS = re.escape(WHITESPACE)
-_NAME = rf"[^\W\d][\w-]*"
+_NAME = r"[^\W\d][\w-]*"
 _ORDERBY_ITEM = re.compile(rf"[{_WS}]*(?P<name>{_NAME})(?:[{_WS}]+(?P<dir>asc|desc))?[{_WS}]*")
 _SELECT_ITEM = re.compile(rf"[{_WS}]*(?P<name>{_NAME})[{_WS}]*")
 _EXPAND_ITEM = re.compile(r"_[\w-]*")

@@ -1,0 +1,94 @@
+-- wrk script for bench/unit.py: Personium unit-level Cell API requests.
+--
+-- Env:
+--   WRK_TOKEN    bearer token (Authorization header); Accept: application/json always
+--   WRK_MODE     "fixed"    : the URL given to wrk, again and again (GET)
+--                "create"   : POST /__ctl/Cell {"Name":"<prefix><n>"}, n unique per request
+--                             (n = counter * WRK_THREADS + tid), while n < WRK_COUNT; afterwards
+--                             the thread sends GET / and stops once its POSTs are answered
+--                "retrieve" : GET /__ctl/Cell('<prefix><n>') with n random in [0, WRK_COUNT)
+--   WRK_PREFIX   cell name prefix (default "c-")
+--   WRK_COUNT    name range for create / retrieve
+--   WRK_THREADS  number of wrk threads (-t), for unique names across threads (default 1)
+--   WRK_MAX      max responses per wrk thread (the thread stops when reached)
+--
+-- done() prints machine-readable lines that bench/unit.py parses:
+--   CELLAR-LATENCY-US p50=<us> p90=<us> p99=<us> max=<us> mean=<us>
+--   CELLAR-SUMMARY requests=<n> duration_us=<n> connect=<n> read=<n> write=<n> timeout=<n> status=<n>
+--   CELLAR-STATUS <code> <count>        (one line per HTTP status seen)
+--   CELLAR-POSTS <n>                    (create mode: POSTs sent)
+local mode = os.getenv("WRK_MODE") or "fixed"
+local token = os.getenv("WRK_TOKEN") or ""
+local prefix = os.getenv("WRK_PREFIX") or "c-"
+local name_count = tonumber(os.getenv("WRK_COUNT") or "0")
+local nthreads = tonumber(os.getenv("WRK_THREADS") or "1")
+local max_responses = tonumber(os.getenv("WRK_MAX") or "1000000")
+
+wrk.headers["Authorization"] = "Bearer " .. token
+wrk.headers["Accept"] = "application/json"
+
+local threads = {}
+local next_tid = 0
+
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  if tid == nil then tid = 0 end
+  counter = 0
+  posts = 0
+  responses = 0
+  exhausted = false
+  statuses = {}
+  math.randomseed(os.time() + tid * 7919)
+end
+
+-- wrk.format() uses the headers it is given instead of wrk.headers: copy them.
+local post_headers = { ["Content-Type"] = "application/json" }
+for k, v in pairs(wrk.headers) do post_headers[k] = v end
+
+function request()
+  if mode == "create" then
+    local n = counter * nthreads + tid
+    if n >= name_count then
+      exhausted = true
+      return wrk.format("GET", "/")
+    end
+    counter = counter + 1
+    posts = posts + 1
+    return wrk.format("POST", "/__ctl/Cell", post_headers, '{"Name":"' .. prefix .. n .. '"}')
+  elseif mode == "retrieve" then
+    local n = math.random(0, name_count - 1)
+    return wrk.format("GET", "/__ctl/Cell('" .. prefix .. n .. "')")
+  end
+  return wrk.format()
+end
+
+function response(status, headers, body)
+  responses = responses + 1
+  statuses[status] = (statuses[status] or 0) + 1
+  if responses >= max_responses or (exhausted and responses >= posts) then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("CELLAR-LATENCY-US p50=%d p90=%d p99=%d max=%d mean=%.1f\n",
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+  local e = summary.errors
+  io.write(string.format("CELLAR-SUMMARY requests=%d duration_us=%d connect=%d read=%d write=%d timeout=%d status=%d\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status))
+  local agg, sent = {}, 0
+  for _, t in ipairs(threads) do
+    local s = t:get("statuses")
+    if s then
+      for code, n in pairs(s) do agg[code] = (agg[code] or 0) + n end
+    end
+    sent = sent + (t:get("posts") or 0)
+  end
+  for code, n in pairs(agg) do io.write(string.format("CELLAR-STATUS %d %d\n", code, n)) end
+  io.write(string.format("CELLAR-POSTS %d\n", sent))
+end

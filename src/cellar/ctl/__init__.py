@@ -1,0 +1,1 @@
+"""Cell control objects (``{CellURL}__ctl/``): definitions as data, behaviour as hooks."""
