@@ -29,6 +29,14 @@ def odata_format(request: Request, format_option: str | None) -> str:
     raise PersoniumError("PR406-OD-0001", accept)
 
 
+def query_params(request: Request) -> dict[str, str]:
+    """Query parameters where the first occurrence of a repeated name wins, as in the real server."""
+    params: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        params.setdefault(name, value)
+    return params
+
+
 async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

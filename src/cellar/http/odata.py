@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from cellar.auth.context import Caller
 from cellar.errors import PersoniumError
-from cellar.http.negotiation import odata_format, read_body
+from cellar.http.negotiation import odata_format, query_params, read_body
 from cellar.odata import atom, serialize
 from cellar.odata.body import parse_json_object
 from cellar.odata.keys import resolve_key, split_segment
@@ -142,7 +142,7 @@ def _only(request: Request, *methods: str) -> None:
 def _service_document(request: Request, root: ODataRoot) -> Response:
     _only(request, "GET", "HEAD")
     names = [t.name for t in root.model.types]
-    if odata_format(request, request.query_params.get("$format")) == "json":
+    if odata_format(request, query_params(request).get("$format")) == "json":
         return _json({"d": {"EntitySets": names}})
     return Response(service_document(root.url, names), media_type="application/atomsvc+xml;charset=utf-8",
                     headers=ODATA_HEADERS)
@@ -153,7 +153,7 @@ def _service_document(request: Request, root: ODataRoot) -> Response:
 async def _entity_set(request: Request, root: ODataRoot, etype: EntityType) -> Response:
     method = request.method
     if method in ("GET", "HEAD"):
-        options = parse_query_options(request.query_params, single=False)
+        options = parse_query_options(query_params(request), single=False)
         fmt = odata_format(request, options.format)
         root.authorize(etype, "read")
         return await run_in_threadpool(_list, root, etype, options, fmt)
@@ -171,7 +171,7 @@ async def _entity(request: Request, root: ODataRoot, target: Target) -> Response
     method, etype, key = request.method, target.etype, target.key
     assert key is not None
     if method in ("GET", "HEAD"):
-        options = parse_query_options(request.query_params, single=True)
+        options = parse_query_options(query_params(request), single=True)
         fmt = odata_format(request, options.format)
         root.authorize(etype, "read")
         return await run_in_threadpool(_get, root, etype, key, options, fmt, request.headers.get("if-none-match"))
@@ -192,7 +192,7 @@ async def _navigation(request: Request, root: ODataRoot, target: Target) -> Resp
     assert target.nav is not None
     other = root.model.type(target.nav.target)
     if request.method in ("GET", "HEAD"):
-        options = parse_query_options(request.query_params, single=False)
+        options = parse_query_options(query_params(request), single=False)
         fmt = odata_format(request, options.format)
         _authorize_both(root, target.etype, other, "read")
         return await run_in_threadpool(_list_related, root, target, options, fmt)
@@ -213,7 +213,7 @@ async def _links(request: Request, root: ODataRoot, target: Target) -> Response:
     if method in ("GET", "HEAD"):
         if target.nav_key is not None:
             raise PersoniumError("PR400-OD-0010")
-        options = parse_query_options(request.query_params, single=False)
+        options = parse_query_options(query_params(request), single=False)
         _authorize_both(root, target.etype, other, "read")
         return await run_in_threadpool(_list_links, root, target, options)
     if method == "POST":

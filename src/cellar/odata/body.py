@@ -40,8 +40,8 @@ def validate_entity(etype: EntityType, body: dict[str, Any], *, partial: bool) -
         if not partial and values[prop.name] is None and not prop.nullable:
             raise PersoniumError("PR400-OD-0009", prop.name)
     for part in etype.key:
-        if "." in part.name and part.name in body:
-            values[part.name] = _check_link_key(part.name, body[part.name])
+        if "." in part.name and (part.name in body or not partial):
+            values[part.name] = _check_link_key(part.name, body.get(part.name))
     return values
 
 
