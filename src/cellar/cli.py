@@ -44,6 +44,7 @@ def _prepare(config: Path | None):  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import SQLAlchemyError
 
     from cellar.bootstrap import resolve_master_token
+    from cellar.errors import PersoniumError
     from cellar.settings import SettingsError, load
     from cellar.storage import open_storage
     from cellar.storage.migrations import migrate
@@ -59,8 +60,9 @@ def _prepare(config: Path | None):  # type: ignore[no-untyped-def]
         storage = open_storage(settings.database_url)
         migrate(storage)
         storage.dispose()
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    except (SQLAlchemyError, PersoniumError) as exc:
+        cause = exc.__cause__ if isinstance(exc, PersoniumError) else exc
+        reason = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
         raise SettingsError(f"cannot open the database: {reason}") from None
     print(f"cellar: unit {settings.unit_url} listening on http://{settings.host}:{settings.port}/", flush=True)
     return settings
