@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import random
+import resource
 import secrets
 import shutil
 import signal
@@ -82,6 +83,8 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     socket_errors: dict[str, int] = field(default_factory=dict)
     client: str = "wrk"
+    server_cpu: float = float("nan")  # cores used by the server processes during the phase
+    other_cpu: float = float("nan")  # cores used by everything except server and load generator
     cap_hit: bool = False
     failed: str = ""  # the load generator itself failed
     posts: int = 0  # create: POSTs sent (names c-0 .. c-(posts-1))
@@ -511,12 +514,37 @@ async def _run_python(server: Server, load: Load, duration: float, max_requests:
     return result
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> tuple[float, float, float]:
+    """(CPU busy seconds of the whole machine, of ``pids``, of this script and its children)."""
+    fields_ = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields_[:3]) / CLOCK_TICKS  # user + nice + system (irq, softirq, steal: not attributable)
+    procs = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs += (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return busy, procs, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_load(server: Server, load: Load, duration: float, max_requests: int, use_wrk: bool) -> Result:
     log(f"{server.tag}: {load.workload}, {load.clients} client(s), {duration:g}s ...")
+    pids = [server.proc.pid, *server.descendants()] if server.proc else []
+    before, t0 = cpu_seconds(pids), time.monotonic()
     if use_wrk:
         result = run_wrk(server, load, duration, max_requests)
     else:
         result = asyncio.run(_run_python(server, load, duration, max_requests))
+    after, wall = cpu_seconds(pids), time.monotonic() - t0
+    busy, srv, client = (a - b for a, b in zip(after, before))
+    result.server_cpu = srv / wall
+    result.other_cpu = max(0.0, busy - srv - client) / wall
     note = f" ERRORS: {result.error_detail()}" if result.errors else ""
     log(f"    {result.rps:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
         f"{result.requests} requests{note}{' ' + result.failed if result.failed else ''}")
@@ -685,13 +713,15 @@ def fmt_ms(value: float) -> str:
 
 def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool, notes: list[str],
                  elapsed: float) -> None:
-    backend = "PostgreSQL " + urlsplit(args.database_url).netloc if args.database_url else "SQLite (data dir)"
+    pg = urlsplit(args.database_url) if args.database_url else None
+    backend = f"PostgreSQL {pg.hostname}:{pg.port}" if pg else "SQLite (data dir)"
     client = "wrk -t1 (bench/lua/cellar.lua)" if use_wrk else "python asyncio (shares the CPU)"
     print()
     print(f"# Cellar unit-level Cell API on 127.0.0.1; {backend}; {os.cpu_count()} CPUs; "
           f"Python {platform.python_version()}; client {client}; {args.duration:g}s per phase, "
           f"cap {args.max_requests} requests; total {elapsed:.0f}s")
-    header = ("workload", "workers", "clients", "req/s", "p50 ms", "p99 ms", "requests", "errors")
+    header = ("workload", "workers", "clients", "req/s", "p50 ms", "p99 ms", "requests", "errors",
+              "srv cpu", "other cpu")
     rows = [header]
     flagged: list[str] = []
     for run in runs:
@@ -699,7 +729,7 @@ def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool,
             rps = f"{r.rps:.0f}" + (" (cap)" if r.cap_hit else "")
             errs = str(r.errors) if not r.failed else "FAILED"
             rows.append((r.workload, str(r.workers), str(r.clients), rps, fmt_ms(r.p50_ms), fmt_ms(r.p99_ms),
-                         str(r.requests), errs))
+                         str(r.requests), errs, f"{r.server_cpu:.2f}", f"{r.other_cpu:.2f}"))
             if r.errors or r.failed:
                 flagged.append(f"w{r.workers} {r.workload} c{r.clients}: {r.failed or r.error_detail()}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -711,7 +741,7 @@ def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool,
 
     print()
     for run in runs:
-        for label, peak in (("10,000-cell server", run.peak), ("10-cell server", run.small_peak)):
+        for label, peak in ((f"{run.cells}-cell server", run.peak), (f"{len(SMALL_CELLS)}-cell server", run.small_peak)):
             if not peak:
                 continue
             parts = [f"{role} pid {pid}: peak {hwm / 1024:.1f} MB (now {rss / 1024:.1f} MB)"
@@ -748,6 +778,12 @@ def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool,
             print(f"NOTE: {line}")
     else:
         print("no errors: every response was 2xx with the expected code")
+    print("srv cpu: CPU cores used by the server processes during the phase; other cpu: cores used by "
+          "anything else than the server and the load generator (> 0.2 means the figures are disturbed)")
+    busy = [r for run in runs for r in run.results if r.other_cpu > 0.2]
+    if busy:
+        print(f"WARNING: {len(busy)} of {sum(len(run.results) for run in runs)} phases ran while other "
+              f"processes used > 0.2 cores (up to {max(r.other_cpu for r in busy):.2f}); rerun on a quiet machine")
     if any(r.cap_hit for run in runs for r in run.results):
         print("(cap): the phase stopped on its request cap before the duration ended; wrk divides by the "
               "whole duration, so req/s is understated")

@@ -21,6 +21,22 @@ class UnitUrls:
         parts = urlsplit(self.unit_url)
         return f"{parts.scheme}://{cell_name}.{parts.netloc}/"
 
+    def canonical(self, url: str) -> str:
+        """The http(s) form of a ``personium-localunit:`` URL (notes §1.4); other URLs are unchanged.
+
+        ``personium-localunit:/path`` is relative to the unit; ``personium-localunit:cell:/path`` to a cell.
+        """
+        prefix = "personium-localunit:"
+        if not url.startswith(prefix):
+            return url
+        rest = url[len(prefix):]
+        if rest.startswith("/"):
+            return self.unit_url + rest[1:]
+        cell, sep, path = rest.partition(":/")
+        if sep and cell and "/" not in cell:
+            return self.cell_url(cell) + path
+        return url
+
     def cell_from_host(self, host: str | None) -> str | None:
         """FQDN mode: ``cell1.unit.example`` names cell1; the unit's own authority names no cell."""
         if self.path_based or not host:

@@ -24,7 +24,9 @@ class RequestContext:
     def of(cls, request: Request) -> RequestContext:
         services: Services = request.app.state.services
         headers = request.headers
-        access = access_from_headers(headers.get("authorization"), headers.get("x-personium-unit-user"),
+        unit_user = headers.get("x-personium-unit-user")
+        access = access_from_headers(headers.get("authorization"),
+                                     services.urls.canonical(unit_user) if unit_user else None,
                                      services.settings.master_token)
         forwarded = {name: headers[name] for name in DOMAIN_HEADERS if name in headers}
         caller = Caller(access, forwarded, services.urls.unit_url)

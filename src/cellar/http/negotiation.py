@@ -11,20 +11,21 @@ MAX_JSON_BODY = 1024 * 1024
 
 
 def odata_format(request: Request, format_option: str | None) -> str:
-    """``$format`` wins; else ``Accept``: XML/Atom → atom, JSON → json, ``*/*`` or none → atom."""
+    """``$format`` wins; else ``Accept`` compared exactly, as the real server does: XML/Atom → atom,
+    JSON → json, ``*/*`` or no header → atom, anything else → 406."""
     if format_option is not None:
-        return "atom" if format_option.lower() in ("atom", "xml") else "json"
+        return format_option
     accept = request.headers.get("accept")
-    if accept is None:
+    if not accept:
         return "atom"
     if not accept.isascii():
         raise PersoniumError("PR400-OD-0041", "Accept", accept)
-    types = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    types = {part.split(";", 1)[0].strip() for part in accept.split(",")}
     if types & {"application/atom+xml", "application/xml"}:
         return "atom"
     if "application/json" in types:
         return "json"
-    if types & {"*/*", "application/*", ""}:
+    if "*/*" in types:
         return "atom"
     raise PersoniumError("PR406-OD-0001", accept)
 

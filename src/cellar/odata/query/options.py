@@ -31,7 +31,9 @@ MAX_Q_BYTES = 255
 #: Accepted ``$format`` values (compared lower-cased) and the format each selects. Personium itself
 #: accepts exactly ``json`` and ``atom``; page 404 also lists ``xml`` and shows ``JSON``, so those are
 #: tolerated too (``xml`` is Atom, like an ``application/xml`` Accept header).
-FORMATS: Mapping[str, str] = {"json": "json", "atom": "atom", "xml": "atom"}
+#: The real server compares ``$format`` exactly (ODataCtlResource): ``JSON`` or ``xml`` are errors,
+#: although page 404 lists them.
+FORMATS: Mapping[str, str] = {"json": "json", "atom": "atom"}
 
 QUERY_INVALID = "PR400-OD-0029"
 QUERY_PARSE_ERROR_WITH_PARAM = "PR400-OD-0036"
@@ -141,7 +143,7 @@ def _inlinecount(raw: str | None) -> bool:
 def _format(raw: str | None) -> str | None:
     if raw is None:
         return None
-    selected = FORMATS.get(raw.lower())
+    selected = FORMATS.get(raw)
     if selected is None:
         raise PersoniumError(FORMAT_INVALID, raw)
     return selected
