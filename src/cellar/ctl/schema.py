@@ -19,7 +19,7 @@ from cellar.storage import tables
 
 CHILDREN, MANY, PARENT = NavKind.CHILDREN, NavKind.MANY, NavKind.PARENT
 BOX_LINK = ParentLink("_Box", "Box", "box_id", (("_Box.Name", "Name"),))
-BOX_KEY = KeyPart("_Box.Name", nullable=True)
+BOX_KEY = KeyPart("_Box.Name", nullable=True, checks=(pattern(NAME),))
 
 BOX = EntityType(
     name="Box", namespace="CellCtl", table=tables.boxes,
@@ -86,7 +86,8 @@ RELATION = EntityType(
 
 EXT_ROLE = EntityType(
     name="ExtRole", namespace="CellCtl", table=tables.ext_roles,
-    key=(KeyPart("ExtRole"), KeyPart("_Relation.Name"), KeyPart("_Relation._Box.Name", nullable=True)),
+    key=(KeyPart("ExtRole"), KeyPart("_Relation.Name", checks=(pattern(RELATION_NAME),)),
+         KeyPart("_Relation._Box.Name", nullable=True, checks=(pattern(NAME),))),
     properties=(Property("ExtRole", nullable=False, column="ext_role", checks=(check_uri,)),),
     parents=(ParentLink("_Relation", "Relation", "relation_id",
                         (("_Relation.Name", "Name"), ("_Relation._Box.Name", "_Box.Name")), required=True),),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -356,13 +357,11 @@ def _entity_from_uri(tx: Transaction, root: ODataRoot, service: EntitySetService
     if not isinstance(uri, str) or not uri:
         raise PersoniumError("PR400-OD-0006", "uri")
     relative = uri[len(root.url):] if uri.startswith(root.url) else uri
-    if "://" in relative or relative.startswith("/"):
-        raise PersoniumError("PR400-OD-0006", "uri")
     try:
         set_name, predicate = split_segment(relative)
         if set_name != nav.target or predicate is None:
             raise PersoniumError("PR400-OD-0006", "uri")
-        key = resolve_key(root.model.type(nav.target), predicate)
+        key = resolve_key(root.model.type(nav.target), unquote(predicate))
     except PersoniumError:
         raise PersoniumError("PR400-OD-0006", "uri") from None
     other = service.find_related(tx, source, nav, key)
@@ -388,11 +387,9 @@ def _expand(tx: Transaction, root: ODataRoot, service: EntitySetService, entitie
 def _entity_json(service: EntitySetService, entity: Entity, select: list[str] | None,
                  expanded: dict[str, list[Entity]] | None) -> dict[str, Any]:
     body = serialize.entity_json(entity, service.uri(entity), select)
+    # Personium's JSON writer inlines every expanded navigation property as an array, N:1 included.
     for name, related in (expanded or {}).items():
-        nav = entity.etype.navigation_property(name)
-        assert nav is not None
-        items = [serialize.entity_json(r, service.uri(r)) for r in related]
-        body[name] = items if nav.to_many else (items[0] if items else None)
+        body[name] = [serialize.entity_json(r, service.uri(r)) for r in related]
     return body
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from cellar.errors import PersoniumError
-from cellar.odata.model import JSON_TYPES, EntityType, Property
+from cellar.odata.model import JSON_TYPES, EntityType, KeyPart, Property
 
 #: Personium's limit on one string property, in bytes of UTF-8.
 MAX_STRING_BYTES = 51200
@@ -41,7 +41,7 @@ def validate_entity(etype: EntityType, body: dict[str, Any], *, partial: bool) -
             raise PersoniumError("PR400-OD-0009", prop.name)
     for part in etype.key:
         if "." in part.name and (part.name in body or not partial):
-            values[part.name] = _check_link_key(part.name, body.get(part.name))
+            values[part.name] = _check_link_key(part, body.get(part.name))
     return values
 
 
@@ -69,7 +69,11 @@ def check_value(prop: Property, value: Any) -> Any:
     return value
 
 
-def _check_link_key(name: str, value: Any) -> Any:
-    if value is not None and not isinstance(value, str):
-        raise PersoniumError("PR400-OD-0006", name)
+def _check_link_key(part: KeyPart, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PersoniumError("PR400-OD-0006", part.name)
+    for check in part.checks:
+        check(part.name, value)
     return value

@@ -107,4 +107,5 @@ def _format_value(value: Any) -> str:
 
 
 def _encode(value: Any) -> str:
-    return quote_plus(str(value).replace("'", "''"), safe="")
+    """Java's ``URLEncoder``: ``*`` stays, ``~`` is encoded (Python leaves ``~`` and encodes ``*``)."""
+    return quote_plus(str(value).replace("'", "''"), safe="*").replace("~", "%7E")

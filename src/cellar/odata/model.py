@@ -76,6 +76,8 @@ class KeyPart:
 
     name: str  # "Name" or "_Box.Name"
     nullable: bool = False
+    #: Checks of a parent key part given in a body (a property key part uses its property's checks).
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)

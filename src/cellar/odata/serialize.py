@@ -19,7 +19,8 @@ def entity_json(entity: Entity, uri: str, select: Sequence[str] | None = None) -
     """One entity: ``__metadata``, the (selected) properties, the timestamps, deferred navigation."""
     etype = entity.etype
     out: dict[str, Any] = {"__metadata": {"uri": uri, "etag": entity.etag, "type": etype.qualified_name}}
-    wanted = None if select is None else set(select)
+    # The key is always written, whatever $select says.
+    wanted = None if select is None else set(select) | {part.name for part in etype.key}
     for prop in etype.properties:
         if wanted is None or prop.name in wanted:
             value = entity.values[prop.name]
