@@ -798,8 +798,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL URL (postgresql://user@127.0.0.1:port/db); a fresh database is "
                              "created next to it for each server (needs CREATEDB) and dropped afterwards")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per phase")
-    parser.add_argument("--populate-timeout", type=float, default=180.0,
-                        help="bound for bulk creation of the cells, seconds (default 180)")
+    parser.add_argument("--populate-timeout", type=float, default=120.0,
+                        help="bound for bulk creation of the cells, seconds (default 120)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator (auto: wrk if available/installable, else python)")
     args = parser.parse_args(argv)

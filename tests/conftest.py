@@ -11,7 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
+from sqlalchemy import insert
+
 from cellar.app import build_services, create_app
+from cellar.auth.keyring import _new_unit_keys
+from cellar.storage.tables import unit_kv
 from cellar.settings import Settings, finish, normalize_database_url
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate
@@ -64,10 +68,18 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return finish(Settings(master_token=MASTER, data_dir=tmp_path, database_url=database_url, unit_url=UNIT))
 
 
+@pytest.fixture(scope="session")
+def unit_keys_value() -> str:
+    """RSA key generation is slow: every test database gets the same pre-made unit keys."""
+    return _new_unit_keys("localhost")
+
+
 @pytest.fixture
-def storage(settings: Settings) -> Iterator[Storage]:
+def storage(settings: Settings, unit_keys_value: str) -> Iterator[Storage]:
     storage = open_storage(settings.database_url)
     migrate(storage)
+    with storage.transaction("test.seed") as tx:
+        tx.conn.execute(insert(unit_kv).values(key="unit_keys", value=unit_keys_value))
     yield storage
     storage.dispose()
 

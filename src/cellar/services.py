@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
+from cellar.auth.credentials import AuthEnv
+from cellar.auth.keyring import Keyring, load_keyring
 from cellar.settings import Settings
 from cellar.storage import Storage
 from cellar.urls import UnitUrls
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     settings: Settings
     storage: Storage
     urls: UnitUrls
+    _keyring: Keyring | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def keyring(self) -> Keyring:
+        """Loaded on first use: it lives in the database, which migrations create at start-up."""
+        if self._keyring is None:
+            with self._lock:
+                if self._keyring is None:
+                    self._keyring = load_keyring(self.storage, self.urls.unit_url, self.settings.trusted_ca_files,
+                                                 self.settings.data_dir)
+        return self._keyring
+
+    @property
+    def auth(self) -> AuthEnv:
+        return AuthEnv(self.urls, lambda: self.keyring, self.settings.master_token, self.settings.unit_user_issuers)

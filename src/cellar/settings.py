@@ -30,6 +30,13 @@ class Settings:
     cell_url_mode: str = "path"
     workers: int = 1
     log_level: str = "warning"
+    trusted_ca_files: tuple[Path, ...] = ()
+    unit_user_issuers: tuple[str, ...] = ()
+    authn_interval: int = 1
+    lock_count: int = 0
+    lock_time: int = 0
+    introspect_username: str = ""
+    introspect_password: str = ""
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -62,6 +69,24 @@ def _workers(text: str) -> int:
     return value
 
 
+def _paths(text: str) -> tuple[Path, ...]:
+    return tuple(Path(part) for part in text.replace(",", " ").split())
+
+
+def _urls(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be {low}..{high}")
+        return value
+
+    return parse
+
+
 def _mode(text: str) -> str:
     if text not in ("path", "fqdn"):
         raise ValueError("must be 'path' or 'fqdn'")
@@ -83,6 +108,17 @@ FIELDS: tuple[Field, ...] = (
           "'path': {UnitURL}{cell}/ ; 'fqdn': {cell}.{unit host}, taken from the Host header."),
     Field("workers", "CELLAR_WORKERS", _workers, "Number of worker processes."),
     Field("log_level", "CELLAR_LOG_LEVEL", str, "uvicorn log level."),
+    Field("trusted_ca_files", "CELLAR_TRUSTED_CA_FILES", _paths,
+          "PEM files of root CAs whose units' trans-cell tokens are trusted (besides this unit's own CA)."),
+    Field("unit_user_issuers", "CELLAR_UNIT_USER_ISSUERS", _urls,
+          "Space-separated cell URLs whose trans-cell tokens for the unit URL act as unit user tokens."),
+    Field("authn_interval", "CELLAR_AUTHN_INTERVAL", _bounded(0, 3600),
+          "Seconds a password login stays locked after a failure (Personium: 1)."),
+    Field("lock_count", "CELLAR_LOCK_COUNT", _bounded(0, 100),
+          "Failures that lock an account (0: never; Personium authn.account.lockCount)."),
+    Field("lock_time", "CELLAR_LOCK_TIME", _bounded(0, 2592000), "Seconds an account stays locked."),
+    Field("introspect_username", "CELLAR_INTROSPECT_USERNAME", str, "Basic user allowed to call __introspect."),
+    Field("introspect_password", "CELLAR_INTROSPECT_PASSWORD", str, "Its password."),
 )
 
 
@@ -109,7 +145,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in by_name:
             raise SettingsError(f"unknown key {key!r} in {file}")
-        values[key] = _parse(by_name[key], str(value))
+        text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        values[key] = _parse(by_name[key], text)
     return values
 
 

@@ -12,24 +12,39 @@ class AccessKind(Enum):
     UNIT_ADMIN = "unit-admin"  # unit user token with the UnitAdmin role
     UNIT_USER = "unit-user"  # master token + X-Personium-Unit-User, or a unit user token
     UNIT_LOCAL = "unit-local"  # AU~ token issued by a cell with p_owner=true
+    ACCOUNT = "account"  # AR~: an account of this cell
+    VISITOR = "visitor"  # AV~: a visitor whose roles were mapped here at __token
+    TRANS = "trans"  # a trans-cell token used directly
+    PASSWORD_CHANGE = "password-change"  # AP~: only __mypassword accepts it
     INVALID = "invalid"  # credentials given but unusable; ``error_code`` says why
+
+
+UNIT_KINDS = frozenset({AccessKind.UNIT_MASTER, AccessKind.UNIT_ADMIN, AccessKind.UNIT_USER, AccessKind.UNIT_LOCAL})
 
 
 @dataclass(frozen=True)
 class AccessContext:
     kind: AccessKind
-    #: The unit user's name (a URL) for unit-user and unit-local access.
+    #: The unit user's name (a URL), the account name, or a visitor's ``{cellUrl}#{account}``.
     subject: str | None = None
     #: Why the credentials were rejected, for INVALID (a PR401-AU-… code).
     error_code: str | None = None
+    #: Role instance URLs (``{cellUrl}__role/{box}/{name}``) this caller holds in the cell.
     roles: tuple[str, ...] = field(default=())
     #: Basic credentials were given (valid only on some box-level resources).
     basic: bool = False
+    issuer: str | None = None
+    #: The app (client) the token was issued for; ``#c`` marks a confidential client.
+    schema: str = ""
+    scopes: tuple[str, ...] = ()
+    #: Unit user roles from a unit user token: "CellContentsReader", "CellContentsAdmin".
+    unit_roles: frozenset[str] = frozenset()
+    #: The presented token, for endpoints that need more of it (__mypassword, __introspect).
+    token: object | None = None
 
     @property
     def is_unit_level(self) -> bool:
-        return self.kind in (AccessKind.UNIT_MASTER, AccessKind.UNIT_ADMIN, AccessKind.UNIT_USER,
-                             AccessKind.UNIT_LOCAL)
+        return self.kind in UNIT_KINDS
 
     @property
     def sees_all_cells(self) -> bool:

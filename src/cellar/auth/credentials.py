@@ -1,35 +1,176 @@
-"""The ``Authorization`` header → an :class:`AccessContext`.
+"""The ``Authorization`` header → an :class:`AccessContext`, at unit level or inside a cell.
 
-Tokens issued by cells (``AR~``, trans-cell SAML, unit user tokens) arrive with the authentication
-issue; until then any Bearer value other than the master token is a token parse failure.
+Which tokens count depends on where they are presented (notes §2.1, §3.2): cell-local tokens are
+sealed to their issuing cell, ``AU~`` to the unit, trans-cell tokens to their target.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
+
+from cellar.auth import saml
 from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
+from cellar.auth.keyring import Keyring
+from cellar.auth.roles import account_roles, visitor_roles
+from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now
 from cellar.errors import PersoniumError
+from cellar.storage import tables
+from cellar.storage.uow import Transaction
+from cellar.urls import UnitUrls
+
+UNIT_ADMIN, READER, ADMIN = "UnitAdmin", "CellContentsReader", "CellContentsAdmin"
 
 
-def access_from_headers(authorization: str | None, unit_user: str | None, master_token: str | None) -> AccessContext:
+@dataclass(frozen=True)
+class AuthEnv:
+    urls: UnitUrls
+    #: Loaded only when a token needs it: the master token never does.
+    keyring: Callable[[], Keyring]
+    master_token: str | None
+    unit_user_issuers: tuple[str, ...]
+
+
+def _invalid(code: str) -> AccessContext:
+    return AccessContext(AccessKind.INVALID, error_code=code)
+
+
+def _split(authorization: str | None) -> tuple[str, str] | None:
     if authorization is None:
-        return ANONYMOUS
+        return None
     scheme, _, credentials = authorization.partition(" ")
-    if scheme == "Bearer":
-        return _bearer(credentials.strip(), unit_user, master_token)
-    if scheme == "Basic":
-        return AccessContext(AccessKind.INVALID, error_code="PR401-AU-0011", basic=True)
-    return AccessContext(AccessKind.INVALID, error_code="PR401-AU-0003")
+    return scheme, credentials.strip()
 
 
-def _bearer(token: str, unit_user: str | None, master_token: str | None) -> AccessContext:
+def _master(token: str, unit_user: str | None, master_token: str | None) -> AccessContext | None:
     # An empty master token means "no master token", never "matches an empty Bearer".
     if master_token and hmac.compare_digest(token.encode(), master_token.encode()):
         if unit_user:
             return AccessContext(AccessKind.UNIT_USER, subject=unit_user)
         return AccessContext(AccessKind.UNIT_MASTER)
-    return AccessContext(AccessKind.INVALID, error_code="PR401-AU-0006")
+    return None
+
+
+def unit_access(env: AuthEnv, authorization: str | None, unit_user: str | None) -> AccessContext:
+    """Unit-level APIs: master token, unit user tokens (UUT) and ``AU~`` tokens."""
+    parts = _split(authorization)
+    if parts is None:
+        return ANONYMOUS
+    scheme, token = parts
+    if scheme == "Basic":
+        return _invalid("PR401-AU-0011")
+    if scheme != "Bearer":
+        return _invalid("PR401-AU-0003")
+    master = _master(token, unit_user, env.master_token)
+    if master is not None:
+        return master
+    kind = TokenKind.of(token)
+    if kind is TokenKind.UNIT_LOCAL_UNIT_USER:
+        return _unit_local(env, token)
+    if kind is TokenKind.PASSWORD_CHANGE:
+        return _invalid("PR401-AU-0012")
+    if kind is not None:
+        return _invalid("PR401-AU-0006")
+    return _trans_cell(env, token, unit_user, cell=None)
+
+
+def cell_access(env: AuthEnv, tx: Transaction, cell: Mapping[str, Any], authorization: str | None,
+                unit_user: str | None) -> AccessContext:
+    """Cell-level and box-level APIs: every token kind, judged against this cell."""
+    parts = _split(authorization)
+    if parts is None:
+        return ANONYMOUS
+    scheme, token = parts
+    if scheme == "Basic":
+        return AccessContext(AccessKind.INVALID, error_code="PR401-AU-0001", basic=True)
+    if scheme != "Bearer":
+        return _invalid("PR401-AU-0003")
+    master = _master(token, unit_user, env.master_token)
+    if master is not None:
+        return master
+    kind = TokenKind.of(token)
+    if kind is None:
+        return _trans_cell(env, token, unit_user, cell=(tx, cell))
+    if kind is TokenKind.UNIT_LOCAL_UNIT_USER:
+        return _unit_local(env, token)
+    if kind.is_refresh:
+        return _invalid("PR401-AU-0007")
+    if kind is TokenKind.GRANT_CODE:
+        return _invalid("PR401-AU-0006")
+    cell_url = env.urls.cell_url(cell["name"])
+    try:
+        local = env.keyring().codec.decode(token, cell_url)
+    except TokenError as exc:
+        return _invalid("PR401-AU-0002" if exc.reason == "expired" else "PR401-AU-0006")
+    return _local(tx, cell, cell_url, local)
+
+
+def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: LocalToken) -> AccessContext:
+    common = {"subject": token.subject, "issuer": token.issuer, "schema": token.schema, "scopes": token.scopes,
+              "token": token}
+    if token.kind is TokenKind.PASSWORD_CHANGE:
+        return AccessContext(AccessKind.PASSWORD_CHANGE, **common)
+    if token.kind is TokenKind.VISITOR_ACCESS:
+        return AccessContext(AccessKind.VISITOR, roles=token.roles, **common)
+    roles = tuple(role.instance_url(cell_url) for role in _current_roles(tx, cell["id"], token.subject))
+    return AccessContext(AccessKind.ACCOUNT, roles=roles, **common)
+
+
+def _current_roles(tx: Transaction, cell_id: str, account: str) -> list[Any]:
+    a = tables.accounts
+    account_id = tx.conn.execute(select(a.c.id).where(a.c.cell_id == cell_id, a.c.name == account)).scalar()
+    return account_roles(tx, account_id) if account_id else []
+
+
+def _unit_local(env: AuthEnv, token: str) -> AccessContext:
+    try:
+        local = env.keyring().codec.decode(token, env.urls.unit_url)
+    except TokenError as exc:
+        return _invalid("PR401-AU-0002" if exc.reason == "expired" else "PR401-AU-0006")
+    return AccessContext(AccessKind.UNIT_LOCAL, subject=local.subject, issuer=local.issuer, token=local)
+
+
+def _trans_cell(env: AuthEnv, text: str, unit_user: str | None,
+                cell: tuple[Transaction, Mapping[str, Any]] | None) -> AccessContext:
+    try:
+        token = saml.parse(text, env.keyring().unit.trusted_roots, now())
+    except saml.TokenError as exc:
+        return _invalid({"expired": "PR401-AU-0002", "parse": "PR401-AU-0006"}.get(exc.reason, "PR401-AU-0008"))
+    if _is_unit_user_token(env, token):
+        return _unit_user(env, token, unit_user)
+    if cell is None:
+        return AccessContext(AccessKind.TRANS, subject=token.subject, issuer=token.issuer, token=token)
+    tx, row = cell
+    cell_url = env.urls.cell_url(row["name"])
+    # Unlike Java, a trans-cell token only works at the cell it was issued for.
+    if env.urls.canonical(token.target).rstrip("/") != cell_url.rstrip("/"):
+        return _invalid("PR401-AU-0006")
+    roles = visitor_roles(tx, env.urls, row["id"], token.subject, token.issuer, token.roles)
+    return AccessContext(AccessKind.TRANS, subject=token.subject, issuer=token.issuer, schema=token.schema,
+                         scopes=token.scopes, roles=tuple(r.instance_url(cell_url) for r in roles), token=token)
+
+
+def _is_unit_user_token(env: AuthEnv, token: saml.TransCellToken) -> bool:
+    issuers = {env.urls.canonical(i).rstrip("/") for i in env.unit_user_issuers}
+    target = env.urls.canonical(token.target).rstrip("/")
+    return target == env.urls.unit_url.rstrip("/") and env.urls.canonical(token.issuer).rstrip("/") in issuers
+
+
+def _unit_user(env: AuthEnv, token: saml.TransCellToken, unit_user: str | None) -> AccessContext:
+    """Unit user roles must be roles of the issuer cell's main box (notes §2.2)."""
+    base = env.urls.canonical(token.issuer)
+    base = base if base.endswith("/") else base + "/"
+    held = {role[len(f"{base}__role/__/"):] for role in token.roles if role.startswith(f"{base}__role/__/")}
+    unit_roles = frozenset(held & {READER, ADMIN})
+    common = {"issuer": token.issuer, "unit_roles": unit_roles, "token": token}
+    if UNIT_ADMIN in held and not unit_user:
+        return AccessContext(AccessKind.UNIT_ADMIN, **common)
+    return AccessContext(AccessKind.UNIT_USER, subject=unit_user if UNIT_ADMIN in held and unit_user
+                         else token.subject, **common)
 
 
 def require_unit_access(access: AccessContext, realm: str) -> None:

@@ -62,7 +62,8 @@ async def get_cell_root(request: Request, ctx: RequestContext, cell_name: str) -
 
 async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
     """Cell Recursive Delete — apiref/105. Unit-level access; exact ``X-Personium-Recursive: true``."""
-    require_unit_access(ctx.caller.access, ctx.services.urls.cell_url(cell_name))
+    caller = ctx.unit_caller()
+    require_unit_access(caller.access, ctx.services.urls.cell_url(cell_name))
     if request.headers.get("x-personium-recursive") != "true":
         raise PersoniumError("PR412-MC-0001", "X-Personium-Recursive")
 
@@ -71,7 +72,7 @@ async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> 
             cell = find_cell(tx, cell_name)
             if cell is None:
                 raise PersoniumError("PR404-DV-0003")
-            check_owner(ctx.caller, cell["owner"])
+            check_owner(caller, cell["owner"])
             delete_recursive(tx, cell, ctx.services.urls.cell_url(cell_name))
 
     await run_in_threadpool(work)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.context import AccessKind
+from cellar.auth.context import AccessKind, Caller
 from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
@@ -23,33 +23,34 @@ HOOKS = {"Account": AccountHooks()}
 
 
 async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
-    cell = await run_in_threadpool(_load, ctx, cell_name)
+    cell, caller = await run_in_threadpool(load_cell_and_caller, ctx, cell_name)
     cell_url = ctx.services.urls.cell_url(cell["name"])
 
     def authorize(etype: EntityType, privilege: str) -> None:
-        authorize_cell_level(ctx, cell, cell_url)
+        authorize_cell_level(caller, cell, cell_url)
 
     def scope(tx: Transaction) -> Mapping[str, Any]:
         if find_cell_by_id(tx, cell["id"]) is None:
             raise PersoniumError("PR404-DV-0003")
         return {"cell_id": cell["id"]}
 
-    root = ODataRoot(CELL_CTL, f"{cell_url}__ctl/", ctx.services.storage, ctx.caller, authorize, scope, HOOKS,
+    root = ODataRoot(CELL_CTL, f"{cell_url}__ctl/", ctx.services.storage, caller, authorize, scope, HOOKS,
                      event_prefix="cellctl")
     return await serve_odata(request, root, segments)
 
 
-def _load(ctx: RequestContext, cell_name: str) -> dict[str, Any]:
+def load_cell_and_caller(ctx: RequestContext, cell_name: str) -> tuple[dict[str, Any], Caller]:
+    """The cell (404 PR404-DV-0003 if missing) and who is calling, as judged inside that cell."""
     with ctx.services.storage.transaction("cell.load", write=False) as tx:
         cell = find_cell(tx, cell_name)
-    if cell is None:
-        raise PersoniumError("PR404-DV-0003")
-    return cell
+        if cell is None:
+            raise PersoniumError("PR404-DV-0003")
+        return cell, ctx.cell_caller(tx, cell)
 
 
-def authorize_cell_level(ctx: RequestContext, cell: Mapping[str, Any], cell_url: str) -> None:
+def authorize_cell_level(caller: Caller, cell: Mapping[str, Any], cell_url: str) -> None:
     """Until cell ACLs are enforced: the master token, a unit admin, or the cell's owner (a unit user)."""
-    access = ctx.caller.access
+    access = caller.access
     if access.sees_all_cells:
         return
     if access.kind in (AccessKind.UNIT_USER, AccessKind.UNIT_LOCAL) and access.subject == cell["owner"]:

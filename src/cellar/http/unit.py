@@ -31,11 +31,12 @@ async def unit_root(request: Request, ctx: RequestContext) -> Response:
 async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -> Response:
     """Unit control objects — apiref/100–104. Unit-level access only (notes §2.1)."""
     unit_url = ctx.services.urls.unit_url
+    caller = ctx.unit_caller()
 
     def authorize(etype: EntityType, privilege: str) -> None:
-        require_unit_access(ctx.caller.access, unit_url)
+        require_unit_access(caller.access, unit_url)
 
-    root = ODataRoot(UNIT_CTL, f"{unit_url}__ctl/", ctx.services.storage, ctx.caller, authorize,
+    root = ODataRoot(UNIT_CTL, f"{unit_url}__ctl/", ctx.services.storage, caller, authorize,
                      scope=lambda tx: {}, hooks={"Cell": CellHooks()})
     return await serve_odata(request, root, segments)
 

@@ -31,6 +31,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _create("unit_kv", "cells")),
     Migration(2, "cell control objects",
               _create("boxes", "roles", "relations", "accounts", "ext_cells", "ext_roles", "links")),
+    Migration(3, "authentication", _create("cell_keys", "auth_history")),
 )
 
 _version_meta = MetaData()

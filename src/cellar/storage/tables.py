@@ -121,3 +121,24 @@ links = Table(
     Column("published", BigInteger, nullable=False),
 )
 Index("ix_links_reverse", links.c.type2, links.c.id2, links.c.type1)
+
+#: Per-cell RSA keys for id_token and ``__certs`` (notes §9.2); created on first use.
+cell_keys = Table(
+    "cell_keys",
+    metadata,
+    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    Column("kid", String(64), nullable=False),
+    Column("private_key", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+#: Password-login history per account (notes §3.3): failures drive the interval lock and lockout.
+auth_history = Table(
+    "auth_history",
+    metadata,
+    Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(),
+    Column("last_authenticated", BigInteger, nullable=True),
+    Column("failed_count", Integer, nullable=False, server_default="0"),
+    Column("last_failed", BigInteger, nullable=True),
+)
