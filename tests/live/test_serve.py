@@ -43,7 +43,12 @@ def serve(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen([*CELLAR, "serve"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     base = f"http://127.0.0.1:{port}/"
-    wait_until_up(base, process)
+    try:
+        wait_until_up(base, process)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=10)
+        raise
     return process, base
 
 

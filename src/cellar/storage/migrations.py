@@ -31,7 +31,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _create("unit_kv", "cells")),
     Migration(2, "cell control objects",
               _create("boxes", "roles", "relations", "accounts", "ext_cells", "ext_roles", "links")),
-    Migration(3, "authentication", _create("cell_keys", "auth_history")),
+    Migration(3, "authentication", _create("cell_keys", "auth_history", "cell_properties")),
 )
 
 _version_meta = MetaData()

@@ -142,3 +142,13 @@ auth_history = Table(
     Column("failed_count", Integer, nullable=False, server_default="0"),
     Column("last_failed", BigInteger, nullable=True),
 )
+
+#: Cell properties set by PROPPATCH on the cell root (notes §2.3, apiref 291), as raw XML elements.
+cell_properties = Table(
+    "cell_properties",
+    metadata,
+    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("namespace", String(1024), primary_key=True),
+    Column("xml", Text, nullable=False),
+)
