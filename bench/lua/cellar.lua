@@ -1,18 +1,21 @@
--- wrk script for bench/unit.py: Personium unit-level Cell API requests.
+-- wrk script for bench/harness.py (bench/unit.py, bench/ctl.py): Personium API requests.
 --
 -- Env:
 --   WRK_TOKEN    bearer token (Authorization header); Accept: application/json always
 --   WRK_MODE     "fixed"    : the URL given to wrk, again and again (GET)
---                "create"   : POST /__ctl/Cell {"Name":"<prefix><n>"}, n unique per request
+--                "create"   : POST <WRK_POST_PATH> {"Name":"<prefix><n>"}, n unique per request
 --                             (n = counter * WRK_THREADS + tid), while n < WRK_COUNT; afterwards
 --                             the thread sends GET / and stops once its POSTs are answered
---                "retrieve" : GET /__ctl/Cell('<prefix><n>') with n random in [0, WRK_COUNT)
---   WRK_PREFIX   cell name prefix (default "c-")
+--                "retrieve" : GET <WRK_GET_HEAD><prefix><n><WRK_GET_TAIL> with n random in
+--                             [0, WRK_COUNT)
+--   WRK_PREFIX   name prefix (default "c-")
+--   WRK_POST_PATH  create: collection to POST to (default "/__ctl/Cell")
+--   WRK_GET_HEAD, WRK_GET_TAIL  retrieve: path around the name (default "/__ctl/Cell('" and "')")
 --   WRK_COUNT    name range for create / retrieve
 --   WRK_THREADS  number of wrk threads (-t), for unique names across threads (default 1)
 --   WRK_MAX      max responses per wrk thread (the thread stops when reached)
 --
--- done() prints machine-readable lines that bench/unit.py parses:
+-- done() prints machine-readable lines that bench/harness.py parses:
 --   CELLAR-LATENCY-US p50=<us> p90=<us> p99=<us> max=<us> mean=<us>
 --   CELLAR-SUMMARY requests=<n> duration_us=<n> connect=<n> read=<n> write=<n> timeout=<n> status=<n>
 --   CELLAR-STATUS <code> <count>        (one line per HTTP status seen)
@@ -23,6 +26,9 @@ local prefix = os.getenv("WRK_PREFIX") or "c-"
 local name_count = tonumber(os.getenv("WRK_COUNT") or "0")
 local nthreads = tonumber(os.getenv("WRK_THREADS") or "1")
 local max_responses = tonumber(os.getenv("WRK_MAX") or "1000000")
+local post_path = os.getenv("WRK_POST_PATH") or "/__ctl/Cell"
+local get_head = os.getenv("WRK_GET_HEAD") or "/__ctl/Cell('"
+local get_tail = os.getenv("WRK_GET_TAIL") or "')"
 
 wrk.headers["Authorization"] = "Bearer " .. token
 wrk.headers["Accept"] = "application/json"
@@ -59,10 +65,10 @@ function request()
     end
     counter = counter + 1
     posts = posts + 1
-    return wrk.format("POST", "/__ctl/Cell", post_headers, '{"Name":"' .. prefix .. n .. '"}')
+    return wrk.format("POST", post_path, post_headers, '{"Name":"' .. prefix .. n .. '"}')
   elseif mode == "retrieve" then
     local n = math.random(0, name_count - 1)
-    return wrk.format("GET", "/__ctl/Cell('" .. prefix .. n .. "')")
+    return wrk.format("GET", get_head .. prefix .. n .. get_tail)
   end
   return wrk.format()
 end

@@ -32,6 +32,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         migrate(services.storage)
+        services.keyring  # noqa: B018 - load (or create) the unit's keys before the first request
         yield
         services.storage.dispose()
 

@@ -62,10 +62,13 @@ def _escape_controls(text: str) -> str:
 class PersoniumError(Exception):
     """An error of the catalog, with its message parameters and any extra response headers."""
 
-    def __init__(self, code: str, *params: object, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, code: str, *params: object, headers: Mapping[str, str] | None = None,
+                 extra: Mapping[str, object] | None = None) -> None:
         self.spec = CATALOG[code]
         self.params = params
         self.headers = dict(headers or {})
+        #: More members of an OAuth error body (the password-change token of PR401-AN-0023).
+        self.extra = dict(extra or {})
         super().__init__(f"{code} {self.message}")
 
     @property

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import MASTER, UNIT
+from tests.conftest import UNIT
 from tests.helpers import MASTER_AUTH, make_cell
 
 CTL = f"{UNIT}__ctl/"

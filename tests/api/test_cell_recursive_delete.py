@@ -106,7 +106,8 @@ def test_master_may_delete_a_unit_users_cell(client):
 
 
 def test_unknown_cell_is_404(client):
-    body = assert_error(delete_cell_root(client, "nosuch", {**MASTER_AUTH, **RECURSIVE}), 404, "PR404-DV-0003")
+    response = delete_cell_root(client, "nosuch", {**MASTER_AUTH, **RECURSIVE})
+    body = assert_error(response, 404, "PR404-DV-0003")
     assert body["message"]["value"] == "Cell not found."
 
 
@@ -134,3 +135,30 @@ def test_only_the_named_cell_is_deleted(client):
         make_cell(client, name)
     delete_cell_root(client, "cell1", {**MASTER_AUTH, **RECURSIVE})
     assert names(list_cells(client, **{"$orderby": "Name"})) == ["cell1-a", "cell10"]
+
+
+def test_recursive_delete_removes_the_cell_contents(client):
+    """Page 105: deletes Box, Account, Role, Relation, ExtCell, ... and the cell itself."""
+    make_cell(client, "cell1")
+    for entity_set, body in [("Box", {"Name": "box1"}), ("Account", {"Name": "account1"}),
+                             ("Role", {"Name": "role1"}), ("Relation", {"Name": "relation1"}),
+                             ("ExtCell", {"Url": "https://other.example/cell2/"})]:
+        assert client.post(f"/cell1/__ctl/{entity_set}", json=body, headers=MASTER_AUTH).status_code == 201
+    assert delete_cell_root(client, "cell1", {**MASTER_AUTH, **RECURSIVE}).status_code == 204
+    assert names(list_cells(client)) == []
+    # a new cell of the same name starts empty
+    make_cell(client, "cell1")
+    for entity_set in ("Box", "Account", "Role", "Relation", "ExtCell"):
+        response = client.get(f"/cell1/__ctl/{entity_set}", headers=MASTER_AUTH)
+        assert response.status_code == 200, response.text
+        assert response.json()["d"]["results"] == [], entity_set
+    assert client.delete("/__ctl/Cell('cell1')", headers=MASTER_AUTH).status_code == 204
+
+
+def test_recursive_delete_leaves_other_cells_alone(client):
+    make_cell(client, "cell1")
+    make_cell(client, "cell2")
+    client.post("/cell2/__ctl/Box", json={"Name": "box1"}, headers=MASTER_AUTH)
+    delete_cell_root(client, "cell1", {**MASTER_AUTH, **RECURSIVE})
+    boxes = client.get("/cell2/__ctl/Box", headers=MASTER_AUTH).json()["d"]["results"]
+    assert [b["Name"] for b in boxes] == ["box1"]

@@ -60,7 +60,8 @@ def test_cell_uuid_is_stable_and_distinct(client):
     make_cell(client, "cell2")
 
     def uuid(name):
-        return etree.fromstring(client.get(f"/{name}/", headers=XML).content).find(f"{{{PERSONIUM_NS}}}uuid").text
+        root = etree.fromstring(client.get(f"/{name}/", headers=XML).content)
+        return root.find(f"{{{PERSONIUM_NS}}}uuid").text
 
     assert uuid("cell1") == uuid("cell1")
     assert uuid("cell1") != uuid("cell2")

@@ -207,6 +207,22 @@ def test_valid_ip_address_ranges(client, cell, ip_range):
     assert_created(response, "Account", account_key("acc1"), account("acc1", IPAddressRange=ip_range))
 
 
+def test_every_cidr_prefix_from_1_to_32(client, cell):
+    """notes §5.1: CIDR prefixes /1 to /32 are allowed (Java: ``/[1-9]|/[1-2][0-9]|/3[0-2]``)."""
+    create_account(client, "acc1")
+    for prefix in range(1, 33):
+        ip_range = f"10.1.2.3/{prefix},192.168.0.0/{prefix}"
+        response = merge(client, account_key("acc1"), {"IPAddressRange": ip_range})
+        assert response.status_code == 204, (prefix, response.text)
+        assert entity(client, account_key("acc1"))["IPAddressRange"] == ip_range
+
+
+@pytest.mark.parametrize("prefix", ["0", "33", "01", "08", "100", "+8", " 8"])
+def test_cidr_prefixes_outside_1_to_32(client, cell, prefix):
+    response = post(client, "Account", {"Name": "acc1", "IPAddressRange": f"10.0.0.0/{prefix}"})
+    assert_error(response, 400, "PR400-OD-0006")
+
+
 BAD_RANGES = [
     pytest.param("192.168.0.0/0", id="cidr-0"),
     pytest.param("192.168.0.0/33", id="cidr-33"),
@@ -214,6 +230,7 @@ BAD_RANGES = [
     pytest.param("192.168.0.0/x", id="letter-prefix"),
     pytest.param("192.168.0.0/-1", id="negative-prefix"),
     pytest.param("256.0.0.1", id="octet-256"),
+    pytest.param("01.2.3.4", id="leading-zero-octet"),
     pytest.param("192.168.0", id="three-octets"),
     pytest.param("192.168.0.1.5", id="five-octets"),
     pytest.param("192.168.0.a", id="letter-octet"),

@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP behaviour — apiref/002_CORS_Support.md, 003_Common_Limitations_on_HTTP_Implementation.md,
+"""Cross-cutting HTTP behaviour — apiref/002_CORS_Support.md,
+003_Common_Limitations_on_HTTP_Implementation.md,
 the common request headers of pages 100–105; notes §1.5 (X-Personium-Version, DataServiceVersion),
 §8.1 (X-HTTP-Method-Override, X-Override, X-Personium-RequestKey), §8.2 (CORS, OPTIONS)."""
 
@@ -48,7 +49,7 @@ def test_version_on_304_and_options(client):
     assert client.options("/").headers["x-personium-version"] == "1.8.4"
 
 
-# --- DataServiceVersion on OData responses (notes §1.5) ------------------------------------------------------
+# --- DataServiceVersion on OData responses (notes §1.5) -----------------------------------------------------
 
 def test_dataserviceversion_on_every_odata_response(client):
     created = make_cell(client, "cell1")
@@ -67,7 +68,7 @@ def test_dataserviceversion_on_every_odata_response(client):
         assert response.headers["dataserviceversion"] == "2.0", response.request.url
 
 
-# --- CORS (page 002, notes §8.2) ---------------------------------------------------------------------------------
+# --- CORS (page 002, notes §8.2) ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("method", "path", "headers"), REQUESTS)
 def test_without_origin_allow_origin_is_star(client, method, path, headers):
@@ -91,7 +92,8 @@ def test_with_origin_the_origin_is_echoed(client, method, path, headers):
 
 
 def test_requested_headers_are_echoed(client):
-    """Page 002: 'if you specify the Access-Control-Request-Headers ... it returns the Access-Control-Allow-Headers'."""
+    """Page 002: 'if you specify the Access-Control-Request-Headers ... it returns the
+    Access-Control-Allow-Headers'."""
     response = client.get(CELL_SET, headers={**MASTER_AUTH, "Origin": ORIGIN,
                                              "Access-Control-Request-Headers": "sample"})
     assert response.headers["access-control-allow-headers"] == "sample"
@@ -102,13 +104,14 @@ def test_requested_headers_echoed_on_preflight(client):
                "Access-Control-Request-Headers": "authorization,content-type,x-personium-unit-user"}
     response = client.options(CELL_SET, headers=headers)
     assert response.status_code == 200
-    assert response.headers["access-control-allow-headers"] == "authorization,content-type,x-personium-unit-user"
+    assert response.headers["access-control-allow-headers"] == headers["Access-Control-Request-Headers"]
     assert response.headers["access-control-allow-origin"] == ORIGIN
 
 
 # --- OPTIONS (page 002, notes §8.2) ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/", "/__ctl/Cell", "/__ctl/Cell('cell1')", "/__ctl/Nope", "/__ctl/$metadata",
+@pytest.mark.parametrize("path", ["/", "/__ctl/Cell", "/__ctl/Cell('cell1')", "/__ctl/Nope",
+                                  "/__ctl/$metadata",
                                   "/cell1/", "/nosuch/", "/nosuch/box/path/file.txt", "/__nothing"])
 def test_options_without_authorization_lists_every_method(client, path):
     """OPTIONS without Authorization short-circuits before routing: 200 even for unknown paths."""
@@ -143,7 +146,8 @@ def test_options_with_authorization_on_an_entity(client):
 
 def test_options_with_invalid_authorization_is_401(client):
     """Page 002: '401: The content of the Authorization header is invalid'."""
-    response = client.options(CELL_SET, headers={"Authorization": "Bearer nope", "Accept": "application/json"})
+    headers = {"Authorization": "Bearer nope", "Accept": "application/json"}
+    response = client.options(CELL_SET, headers=headers)
     assert response.status_code == 401
     assert response.json()["code"].startswith("PR401-AU-")
 
@@ -155,7 +159,7 @@ def test_options_does_not_change_anything(client):
     assert names(list_cells(client)) == ["cell1"]
 
 
-# --- X-HTTP-Method-Override (pages 100–105, notes §8.1) ------------------------------------------------------
+# --- X-HTTP-Method-Override (pages 100–105, notes §8.1) -----------------------------------------------------
 
 def test_post_overridden_to_put_renames(client):
     make_cell(client, "cell1")
@@ -245,7 +249,7 @@ def test_malformed_x_override_entries_are_ignored(client, value):
     assert names(response) == ["cell1"]
 
 
-# --- X-Personium-RequestKey (pages 100–105, notes §8.1) --------------------------------------------------------
+# --- X-Personium-RequestKey (pages 100–105, notes §8.1) -----------------------------------------------------
 
 @pytest.mark.parametrize("key", ["abc", "A-b_9", "a" * 128, "0123_abcdefghijklmnopqrstuv", "-", "_"])
 def test_valid_request_keys_are_accepted(client, key):

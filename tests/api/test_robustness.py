@@ -69,7 +69,7 @@ def test_nul_in_key_is_not_found(client):
     assert_error(client.get("/__ctl/Cell('a%00b')", headers=MASTER_AUTH), 404, "PR404-OD-0002")
 
 
-# --- odd query strings ---------------------------------------------------------------------------------------
+# --- odd query strings --------------------------------------------------------------------------------------
 
 ODD_QUERIES = [
     "$filter=%ZZ",
@@ -143,7 +143,7 @@ def test_sql_injection_attempts_are_just_strings(client):
     assert names(list_cells(client)) == ["cell1"]
 
 
-# --- huge inputs (page 003) ----------------------------------------------------------------------------------
+# --- huge inputs (page 003) ---------------------------------------------------------------------------------
 
 def test_huge_url_path_is_a_client_error(client):
     response = client.get("/__ctl/Cell('" + "a" * 60_000 + "')", headers=MASTER_AUTH)
@@ -206,7 +206,7 @@ def test_string_just_over_51200_bytes_is_a_format_error(client):
     assert_error(response, 400, "PR400-OD-0006")
 
 
-# --- wrong JSON types and odd JSON ------------------------------------------------------------------------------
+# --- wrong JSON types and odd JSON --------------------------------------------------------------------------
 
 ODD_BODIES = [
     b'{"Name":{"Name":{"Name":"x"}}}',
@@ -246,7 +246,10 @@ def test_duplicate_json_keys_do_not_create_two_cells(client):
 
 # --- methods -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method", ["PATCH", "BREW", "TRACE", "PROPFIND", "MKCOL", "LOCK", "REPORT", "MOVE", "ACL"])
+UNKNOWN_METHODS = ["PATCH", "BREW", "TRACE", "PROPFIND", "MKCOL", "LOCK", "REPORT", "MOVE", "ACL"]
+
+
+@pytest.mark.parametrize("method", UNKNOWN_METHODS)
 @pytest.mark.parametrize("path", [CELL_SET, cell_path("cell1"), "/__ctl/$metadata", "/__ctl/"])
 def test_unknown_methods_are_405(client, method, path):
     """notes §6.1: a framework 405 → PR405-MC-0001 'Method not allowed.'"""
@@ -256,7 +259,8 @@ def test_unknown_methods_are_405(client, method, path):
     assert names(list_cells(client)) == ["cell1"]
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", CELL_SET), ("MERGE", CELL_SET), ("POST", cell_path("cell1"))])
+@pytest.mark.parametrize(("method", "path"),
+                         [("PUT", CELL_SET), ("MERGE", CELL_SET), ("POST", cell_path("cell1"))])
 def test_methods_not_supported_by_the_resource_are_405(client, method, path):
     make_cell(client, "cell1")
     response = client.request(method, path, json={"Name": "cell2"}, headers=MASTER_AUTH)
@@ -280,7 +284,7 @@ def test_odd_method_overrides_never_fail_the_server(client, override):
     assert_not_server_error(response)
 
 
-# --- odd headers ------------------------------------------------------------------------------------------------
+# --- odd headers --------------------------------------------------------------------------------------------
 
 ODD_HEADERS = [
     {"Authorization": "Bearer"},

@@ -57,7 +57,8 @@ def test_wrong_bearer_is_401(client, authorization, method, path, body):
     """Any Bearer value other than the master token (or a valid token) → 401 PR401-AU-* with a Bearer
     challenge (notes §2.1: cell-local or unparsable tokens → PR401-AU-0006 at unit level)."""
     make_cell(client, "cell1")
-    response = call(client, method, path, body, {"Authorization": authorization, "Accept": "application/json"})
+    headers = {"Authorization": authorization, "Accept": "application/json"}
+    response = call(client, method, path, body, headers)
     assert response.status_code == 401, response.text
     assert response.json()["code"].startswith("PR401-AU-")
     assert response.headers["www-authenticate"] == REALM
@@ -82,7 +83,8 @@ BASIC = [
 def test_basic_auth_is_always_invalid_at_unit_level(client, authorization, method, path, body):
     """notes §2.1: Basic auth → 401 PR401-AU-0011 (always invalid at unit level)."""
     make_cell(client, "cell1")
-    response = call(client, method, path, body, {"Authorization": authorization, "Accept": "application/json"})
+    headers = {"Authorization": authorization, "Accept": "application/json"}
+    response = call(client, method, path, body, headers)
     assert_error(response, 401, "PR401-AU-0011")
     assert response.headers["www-authenticate"].startswith("Bearer realm=")
     assert_untouched(client)
@@ -125,7 +127,7 @@ def test_401_carries_the_common_headers(client):
     assert response.headers["access-control-allow-origin"] == "https://app.example"
 
 
-# --- resources that need no authentication --------------------------------------------------------------------
+# --- resources that need no authentication ------------------------------------------------------------------
 
 def test_metadata_needs_no_authentication(client):
     """notes §7.1: ``{root}$metadata`` needs no authentication at ``__ctl``."""

@@ -158,7 +158,8 @@ def test_negative_top_and_skip_are_invalid_values(client, option, value):
     assert body["message"]["value"] == f"Query value [{option}]=[{value}] is invalid."
 
 
-@pytest.mark.parametrize(("option", "value"), [("$top", "10001"), ("$skip", "100001"), ("$top", "2147483647")])
+@pytest.mark.parametrize(("option", "value"),
+                         [("$top", "10001"), ("$skip", "100001"), ("$top", "2147483647")])
 def test_top_and_skip_above_maximum_are_invalid_values(client, option, value):
     body = assert_error(list_cells(client, **{option: value}), 400, "PR400-OD-0029")
     assert body["message"]["value"] == f"Query value [{option}]=[{value}] is invalid."
@@ -208,7 +209,8 @@ def test_orderby_several_keys(client):
 
 
 def test_orderby_unknown_property_is_ignored(client):
-    """Page 400: 'If you specify a property name that does not exist in $orderby, ignore the specified item'."""
+    """Page 400: 'If you specify a property name that does not exist in $orderby, ignore the
+    specified item'."""
     make_cells(client, "b", "a")
     response = list_cells(client, **{"$orderby": "NoSuchProperty desc,Name"})
     assert names(response) == ["a", "b"]
@@ -247,7 +249,8 @@ def test_select_keeps_management_fields_when_not_selected(client):
 
 
 def test_select_unknown_property_is_ignored(client):
-    """Page 406: 'If you specify a property name that does not exist in $select, ignore the specified item'."""
+    """Page 406: 'If you specify a property name that does not exist in $select, ignore the
+    specified item'."""
     make_cells(client, "cell1")
     entry = results(list_cells(client, **{"$select": "NoSuchProperty"}))[0]
     assert "NoSuchProperty" not in entry
@@ -266,7 +269,7 @@ def test_select_syntax_errors(client, value):
     assert_error(list_cells(client, **{"$select": value}), 400, "PR400-OD-0017")
 
 
-# --- $format (page 404) and Accept (notes §7.1) ---------------------------------------------------------------
+# --- $format (page 404) and Accept (notes §7.1) -------------------------------------------------------------
 
 def test_format_json_without_accept(client):
     make_cells(client, "cell1")
@@ -362,7 +365,8 @@ def test_accept_negotiates_json(client, accept):
     assert names(response) == ["cell1"]
 
 
-@pytest.mark.parametrize("accept", ["text/html", "text/plain", "image/png", "application/*", "application/jsonx"])
+@pytest.mark.parametrize("accept", ["text/html", "text/plain", "image/png", "application/*",
+                                    "application/jsonx"])
 def test_unacceptable_accept_is_406(client, accept):
     """notes §7.1: anything other than atom/xml/json/*/* → 406 PR406-OD-0001."""
     response = client.get(CELL_SET, headers={**MASTER_AUTH, "Accept": accept})

@@ -165,8 +165,12 @@ def test_put_without_name(client, body):
     assert names(list_cells(client)) == ["cell1"]
 
 
-@pytest.mark.parametrize("body", [{"Name": "cell1", "Foo": 1}, {"Name": "cell1", "__published": "/Date(0)/"},
-                                  {"Name": "cell1", "__updated": "/Date(0)/"}, {"Name": "cell1", "__metadata": {}}])
+@pytest.mark.parametrize("body", [
+    {"Name": "cell1", "Foo": 1},
+    {"Name": "cell1", "__published": "/Date(0)/"},
+    {"Name": "cell1", "__updated": "/Date(0)/"},
+    {"Name": "cell1", "__metadata": {}},
+])
 def test_put_unknown_or_management_property(client, body):
     make_cell(client, "cell1")
     assert_error(put_cell(client, "cell1", body), 400, "PR400-OD-0007")

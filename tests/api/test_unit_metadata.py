@@ -81,7 +81,7 @@ def test_ctl_metadata_is_read_only(client, method):
     assert_error(client.request(method, "/__ctl/$metadata", headers=MASTER_AUTH), 405, "PR405-MC-0001")
 
 
-# --- {UnitURL}__ctl/ service document -------------------------------------------------------------------------
+# --- {UnitURL}__ctl/ service document -----------------------------------------------------------------------
 
 def test_service_document(client):
     response = client.get("/__ctl/", headers={"Authorization": MASTER_AUTH["Authorization"]})

@@ -85,7 +85,7 @@ def test_master_sees_cells_created_by_unit_users(client):
     assert get_cell(client, "a1").status_code == 200
 
 
-# --- retrieve / update / delete of one's own cells ------------------------------------------------------------
+# --- retrieve / update / delete of one's own cells ----------------------------------------------------------
 
 def test_unit_user_retrieves_own_cell(owned):
     response = get_cell(owned, "a1", AS_ALICE)
@@ -114,7 +114,7 @@ def test_unit_user_unknown_cell_is_404(owned):
     assert_error(get_cell(owned, "nosuch", AS_ALICE), 404, "PR404-OD-0002")
 
 
-# --- other users' cells → 403 PR403-AU-0003 (notes §2.3) ------------------------------------------------------
+# --- other users' cells → 403 PR403-AU-0003 (notes §2.3) ----------------------------------------------------
 
 OTHERS = [
     pytest.param(AS_ALICE, "b1", id="alice-on-bobs"),

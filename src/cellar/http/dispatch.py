@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import cell, ctl, unit
+from cellar.http import cell, ctl, token, unit
 from cellar.http.context import RequestContext
 
 CROSSDOMAIN_XML = (
@@ -66,4 +66,6 @@ class Dispatcher:
             return await cell.cell_root(request, ctx, cell_name)
         if segments[0] == "__ctl":
             return await ctl.cell_ctl(request, ctx, cell_name, segments[1:])
+        if segments == ["__token"]:
+            return await token.token_endpoint(request, ctx, cell_name)
         return await cell.cell_path(request, ctx, cell_name, segments)

@@ -16,7 +16,7 @@ log = logging.getLogger("cellar")
 
 def error_response(exc: PersoniumError, *, oauth: bool = False) -> Response:
     if oauth and exc.spec.oauth_error:
-        body = {"error": exc.spec.oauth_error, "error_description": f"[{exc.code}] - {exc.message}"}
+        body = {"error": exc.spec.oauth_error, "error_description": f"[{exc.code}] - {exc.message}", **exc.extra}
     else:
         body = {"code": exc.code, "message": {"lang": "en", "value": exc.message}}
     return Response(orjson.dumps(body), exc.status, headers=exc.headers, media_type="application/json")

@@ -62,7 +62,7 @@ def check_value(prop: Property, value: Any) -> Any:
     expected = JSON_TYPES[prop.edm_type]
     if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
         raise PersoniumError("PR400-OD-0006", prop.name)
-    if isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > MAX_STRING_BYTES:
+    if isinstance(value, str) and ("\x00" in value or len(value.encode("utf-8", "surrogatepass")) > MAX_STRING_BYTES):
         raise PersoniumError("PR400-OD-0006", prop.name)
     for check in prop.checks:
         check(prop.name, value)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar.errors import PersoniumError
@@ -85,6 +85,8 @@ class TableStore:
         return and_(True, *(self.table.c[col] == value for col, value in self.scope.items()))
 
     def key_condition(self, key: Mapping[str, Any]) -> ColumnElement[bool]:
+        if any(isinstance(value, str) and "\x00" in value for value in key.values()):
+            return false()  # no stored key holds NUL, and PostgreSQL text cannot even compare with one
         conditions = [
             self.key_columns[name].is_(None) if value is None else self.key_columns[name] == value
             for name, value in key.items()

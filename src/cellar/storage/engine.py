@@ -26,15 +26,26 @@ class Storage:
         self.caps: Capabilities = capabilities(engine)
         self.bus = bus
         self._write_lock = threading.Lock() if self.caps.single_writer else None
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self, name: str, *, write: bool = True) -> Iterator[Transaction]:
-        """Run one request's work in one transaction; events are published only after commit."""
-        if self._write_lock is not None and write:
-            with self._write_lock:
+        """Run one request's work in one transaction; events are published only after commit.
+
+        A transaction inside another on the same thread would wait for itself (SQLite has one
+        writer), so it is a programming error, reported at once.
+        """
+        if getattr(self._local, "active", None):
+            raise RuntimeError(f"transaction {name!r} started inside {self._local.active!r}")
+        self._local.active = name
+        try:
+            if self._write_lock is not None and write:
+                with self._write_lock:
+                    yield from self._run(name, write)
+            else:
                 yield from self._run(name, write)
-        else:
-            yield from self._run(name, write)
+        finally:
+            self._local.active = None
 
     def _run(self, name: str, write: bool) -> Iterator[Transaction]:
         try:

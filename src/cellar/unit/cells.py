@@ -65,6 +65,8 @@ def is_empty(tx: Transaction, cell_id: str) -> bool:
 
 
 def find_cell(tx: Transaction, name: str) -> dict[str, Any] | None:
+    if "\x00" in name:
+        return None
     row = tx.conn.execute(select(tables.cells).where(tables.cells.c.name == name)).mappings().first()
     return dict(row) if row else None
 

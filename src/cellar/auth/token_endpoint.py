@@ -1,0 +1,316 @@
+"""The token endpoint, ``POST {CellURL}__token`` — apiref/293, notes §3.3.
+
+Grants: password, refresh_token, saml2-bearer (a trans-cell token as assertion) and
+authorization_code; ``p_target`` turns the access token into a trans-cell token for another cell,
+``p_owner`` into a unit-local unit user token. Failed password logins are recorded even though the
+response is an error, so failures are returned (:class:`Failure`) instead of raised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from cellar.auth import history, saml
+from cellar.auth.client_auth import authenticate_client, schema_without_confidential
+from cellar.auth.ipranges import ip_allowed
+from cellar.auth.jwt import id_token
+from cellar.auth.keyring import cell_key
+from cellar.auth.passwords import verify_password
+from cellar.auth.roles import RoleRef, account_roles, visitor_roles
+from cellar.auth.scopes import arbitrate
+from cellar.auth.tokens import (
+    ACCESS_LIFETIME_MS,
+    REFRESH_LIFETIME_MS,
+    LocalToken,
+    TokenError,
+    TokenKind,
+    now,
+)
+from cellar.errors import PersoniumError
+from cellar.services import Services
+from cellar.storage import tables
+from cellar.storage.uow import Transaction
+from cellar.unit.cell_properties import accounts_not_recording_history, owner_representative_accounts
+
+PASSWORD = "password"
+SAML2 = "urn:ietf:params:oauth:grant-type:saml2-bearer"
+REFRESH = "refresh_token"
+CODE = "authorization_code"
+GRANTS = (PASSWORD, SAML2, REFRESH, CODE)
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    params: Mapping[str, str]
+    authorization: str | None = None
+    client_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An error to answer after the transaction commits (it recorded the failed login)."""
+
+    error: PersoniumError
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Issued:
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    access_ms: int
+    refresh_ms: int
+
+
+class TokenEndpoint:
+    def __init__(self, services: Services, tx: Transaction, cell: Mapping[str, Any]) -> None:
+        self.services = services
+        self.tx = tx
+        self.cell = cell
+        self.urls = services.urls
+        self.cell_url = services.urls.cell_url(cell["name"])
+        self.keyring = services.keyring
+        self.now = now()
+
+    def handle(self, request: TokenRequest) -> Issued | Failure:
+        params = request.params
+        grant = params.get("grant_type")
+        if grant not in GRANTS:
+            raise PersoniumError("PR400-AN-0001")
+        target = self._target(params.get("p_target"))
+        lifetimes = Lifetimes(_seconds(params, "expires_in", 3600) * 1000,
+                              _seconds(params, "refresh_token_expires_in", 86400) * 1000)
+        schema = authenticate_client(params, request.authorization, self.cell_url, self.urls,
+                                     self.keyring.unit.trusted_roots)
+        owner = params.get("p_owner") == "true"
+        if grant == PASSWORD:
+            return self._password(request, schema, target, owner, lifetimes)
+        if owner:
+            if grant != REFRESH:
+                raise PersoniumError("PR400-AN-0008")
+        if grant == SAML2:
+            return self._saml2(params, schema, target, lifetimes)
+        if grant == REFRESH:
+            return self._refresh(params, schema, target, owner, lifetimes)
+        return self._code(params, schema, target, lifetimes)
+
+    # --- parameters -----------------------------------------------------------------------------
+    def _target(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = self.urls.canonical(value)
+        parts = urlsplit(url)
+        if "\r" in url or "\n" in url or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PersoniumError("PR400-AN-0002")
+        return url if url.endswith("/") else url + "/"
+
+    def _scopes(self, requested: str | None) -> tuple[str, ...]:
+        return arbitrate(requested, self._is_role_url)
+
+    def _is_role_url(self, url: str) -> bool:
+        url = self.urls.canonical(url)
+        prefix = f"{self.cell_url}__role/"
+        if not url.startswith(prefix) or url.count("/") != prefix.count("/") + 1:
+            return False
+        box, name = url[len(prefix):].split("/")
+        r, b = tables.roles, tables.boxes
+        stmt = select(r.c.id).select_from(r.outerjoin(b, r.c.box_id == b.c.id)).where(
+            r.c.cell_id == self.cell["id"], r.c.name == name,
+            r.c.box_id.is_(None) if box == "__" else b.c.name == box)
+        return self.tx.conn.execute(stmt).first() is not None
+
+    # --- grant_type=password --------------------------------------------------------------------
+    def _password(self, request: TokenRequest, schema: str, target: str | None, owner: bool,
+                  lifetimes: Lifetimes) -> Issued | Failure:
+        params = request.params
+        for name in ("username", "password"):
+            if not params.get(name):
+                raise PersoniumError("PR400-AN-0016", name)
+        username, password = params["username"], params["password"]
+        account = self._account(username)
+        password_ok = verify_password(account["hashed_credential"] if account else None, password)
+        if account is None or "basic" not in account["type"].split(" "):
+            return Failure(PersoniumError("PR400-AN-0017"))
+        past = history.load(self.tx, account["id"])
+        settings = self.services.settings
+        if (history.interval_locked(past, self.now, settings.authn_interval)
+                or history.account_locked(past, self.now, settings.lock_count, settings.lock_time)
+                or not ip_allowed(account["ip_address_range"], request.client_ip)
+                or not password_ok or account["status"] == "deactivated"):
+            history.record_failure(self.tx, self.cell["id"], account["id"], past, self.now)
+            return Failure(PersoniumError("PR400-AN-0017"))
+        remember = username not in accounts_not_recording_history(self.tx, self.cell["id"])
+        history.record_success(self.tx, self.cell["id"], account["id"], self.now, remember=remember)
+        login = {"last_authenticated": past.last_authenticated, "failed_count": past.failed_count}
+        if account["status"] == "passwordChangeRequired":
+            change = LocalToken(TokenKind.PASSWORD_CHANGE, self.cell_url, username, self.now, lifetimes.refresh_ms,
+                                schema)
+            return Failure(PersoniumError("PR401-AN-0023"), {
+                "access_token": self.keyring.codec.encode(change), "url": f"{self.cell_url}__mypassword", **login})
+        if owner:
+            return Issued(self._owner_token(username, lifetimes))
+        scopes = self._scopes(params.get("scope"))
+        roles = account_roles(self.tx, account["id"])
+        return Issued(*self._resident(username, schema, scopes, roles, target, lifetimes, login))
+
+    def _account(self, name: str) -> Mapping[str, Any] | None:
+        a = tables.accounts
+        row = self.tx.conn.execute(select(a).where(a.c.cell_id == self.cell["id"], a.c.name == name)).mappings()
+        return row.first()
+
+    def _owner_token(self, username: str, lifetimes: Lifetimes) -> dict[str, Any]:
+        """ULUUT promotion (notes §2.4): listed accounts speak for the cell's owner at unit level."""
+        if username not in owner_representative_accounts(self.tx, self.cell["id"]):
+            raise PersoniumError("PR400-AN-0014")
+        if not self.cell["owner"]:
+            raise PersoniumError("PR400-AN-0015")
+        token = LocalToken(TokenKind.UNIT_LOCAL_UNIT_USER, self.urls.unit_url, self.cell["owner"], self.now,
+                           lifetimes.access_ms)
+        return {"access_token": self.keyring.codec.encode(token), "token_type": "Bearer",
+                "expires_in": lifetimes.access_ms // 1000}
+
+    def _resident(self, username: str, schema: str, scopes: tuple[str, ...], roles: list[RoleRef],
+                  target: str | None, lifetimes: Lifetimes, extra: dict[str, Any]
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
+        refresh = LocalToken(TokenKind.RESIDENT_REFRESH, self.cell_url, username, self.now, lifetimes.refresh_ms,
+                             schema, scopes)
+        if target is not None:
+            access = self._trans_cell(f"{self.cell_url}#{username}", target, schema, scopes,
+                                      [r.class_url(self.cell_url) for r in roles], lifetimes)
+        else:
+            access = self.keyring.codec.encode(LocalToken(TokenKind.RESIDENT_ACCESS, self.cell_url, username,
+                                                          self.now, lifetimes.access_ms, schema, scopes))
+        return self._response(access, refresh, scopes, target, lifetimes, extra)
+
+    # --- grant_type=saml2-bearer ----------------------------------------------------------------
+    def _saml2(self, params: Mapping[str, str], schema: str, target: str | None,
+               lifetimes: Lifetimes) -> Issued:
+        assertion = params.get("assertion")
+        if not assertion:
+            raise PersoniumError("PR400-AN-0009")
+        try:
+            tcat = saml.parse(assertion, self.keyring.unit.trusted_roots, self.now)
+        except saml.TokenError as exc:
+            code = {"parse": "PR400-AN-0009", "expired": "PR400-AN-0010"}.get(exc.reason, "PR400-AN-0011")
+            raise PersoniumError(code) from None
+        if _slash(self.urls.canonical(tcat.target)) != self.cell_url:
+            raise PersoniumError("PR400-AN-0012", tcat.target)
+        scopes = tuple(tcat.scopes) or self._scopes(None)
+        refresh = LocalToken(TokenKind.VISITOR_REFRESH, self.cell_url, tcat.subject, self.now, lifetimes.refresh_ms,
+                             schema or tcat.schema, scopes, tcat.roles, tcat.id, tcat.issuer)
+        return self._visitor(refresh, target, lifetimes)
+
+    def _visitor(self, refresh: LocalToken, target: str | None, lifetimes: Lifetimes) -> Issued:
+        """A visitor's roles are mapped here from the original token's issuer and roles (notes §4.6)."""
+        roles = visitor_roles(self.tx, self.urls, self.cell["id"], refresh.subject, refresh.original_issuer,
+                              refresh.roles)
+        if target is not None:
+            access = self._trans_cell(refresh.subject, target, refresh.schema, refresh.scopes,
+                                      [r.class_url(self.cell_url) for r in roles], lifetimes)
+        else:
+            access = self.keyring.codec.encode(LocalToken(
+                TokenKind.VISITOR_ACCESS, self.cell_url, refresh.subject, self.now, lifetimes.access_ms,
+                refresh.schema, refresh.scopes, tuple(r.instance_url(self.cell_url) for r in roles)))
+        return Issued(*self._response(access, refresh, refresh.scopes, target, lifetimes, {}))
+
+    # --- grant_type=refresh_token ---------------------------------------------------------------
+    def _refresh(self, params: Mapping[str, str], schema: str, target: str | None, owner: bool,
+                 lifetimes: Lifetimes) -> Issued:
+        text = params.get("refresh_token", "")
+        kind = TokenKind.of(text)
+        if kind is None:
+            raise PersoniumError("PR400-AN-0009")
+        try:
+            token = self.keyring.codec.decode(text, self.cell_url, self.now)
+        except TokenError as exc:
+            raise PersoniumError("PR400-AN-0010" if exc.reason == "expired" else "PR400-AN-0009") from None
+        if not kind.is_refresh:
+            raise PersoniumError("PR400-AN-0013")
+        if token.schema and not schema:
+            raise PersoniumError("PR401-AN-0021")
+        if token.schema != schema:
+            raise PersoniumError("PR401-AN-0020", token.schema, schema)
+        if owner:
+            if kind is not TokenKind.RESIDENT_REFRESH:
+                raise PersoniumError("PR400-AN-0008")
+            return Issued(self._owner_token(token.subject, lifetimes))
+        if kind is TokenKind.VISITOR_REFRESH:
+            renewed = LocalToken(TokenKind.VISITOR_REFRESH, self.cell_url, token.subject, self.now,
+                                 lifetimes.refresh_ms, token.schema, token.scopes, token.roles,
+                                 uuid.uuid4().hex, token.original_issuer)
+            return self._visitor(renewed, target, lifetimes)
+        account = self._account(token.subject)
+        roles = account_roles(self.tx, account["id"]) if account else []
+        return Issued(*self._resident(token.subject, token.schema, token.scopes, roles, target, lifetimes, {}))
+
+    # --- grant_type=authorization_code ----------------------------------------------------------
+    def _code(self, params: Mapping[str, str], schema: str, target: str | None, lifetimes: Lifetimes) -> Issued:
+        text = params.get("code", "")
+        if TokenKind.of(text) is not TokenKind.GRANT_CODE:
+            raise PersoniumError("PR400-AN-0019")
+        if not schema:
+            raise PersoniumError("PR401-AN-0021", headers={"WWW-Authenticate": f'Basic realm="{self.cell_url}"'})
+        if params.get("p_owner") == "true":
+            raise PersoniumError("PR400-AN-0008")
+        try:
+            code = self.keyring.codec.decode(text, self.cell_url, self.now)
+        except TokenError as exc:
+            raise PersoniumError("PR400-AN-0010" if exc.reason == "expired" else "PR400-AN-0019") from None
+        if schema_without_confidential(code.schema) != schema_without_confidential(schema):
+            raise PersoniumError("PR401-AN-0020", code.schema, schema,
+                                 headers={"WWW-Authenticate": f'Basic realm="{self.cell_url}"'})
+        account = self._account(code.subject)
+        roles = account_roles(self.tx, account["id"]) if account else []
+        body, headers = self._resident(code.subject, schema, code.scopes, roles, target, lifetimes, {})
+        if "openid" in code.scopes:
+            kid, key = cell_key(self.tx, self.cell["id"])
+            body["id_token"] = id_token(key, kid, self.cell_url, code.subject,
+                                        schema_without_confidential(schema), self.now)
+        return Issued(body, headers)
+
+    # --- building blocks ------------------------------------------------------------------------
+    def _trans_cell(self, subject: str, target: str, schema: str, scopes: tuple[str, ...], roles: list[str],
+                    lifetimes: Lifetimes) -> str:
+        token = saml.TransCellToken(uuid.uuid4().hex, self.cell_url, subject, target, schema, tuple(roles),
+                                    scopes, self.now, lifetimes.access_ms)
+        return saml.issue(token, self.keyring.unit.key, self.keyring.unit.cert)
+
+    def _response(self, access: str, refresh: LocalToken, scopes: tuple[str, ...], target: str | None,
+                  lifetimes: Lifetimes, extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                "expires_in": lifetimes.access_ms // 1000}
+        if scopes:
+            body["scope"] = " ".join(scopes)
+        body["refresh_token"] = self.keyring.codec.encode(refresh)
+        body["refresh_token_expires_in"] = lifetimes.refresh_ms // 1000
+        headers = {}
+        if target is not None:
+            body["p_target"] = target
+            headers["Location"] = f"{target}__token"
+        body.update(extra)
+        return body, headers
+
+
+def _seconds(params: Mapping[str, str], name: str, maximum: int) -> int:
+    """``expires_in`` 1..3600 and ``refresh_token_expires_in`` 1..86400; the real server reuses the
+    "required parameter missing" code for a bad value (notes §3.3)."""
+    if name not in params:
+        return maximum
+    value = params[name]
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise PersoniumError("PR400-AN-0016", name)
+    return int(value)
+
+
+def _slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,62 @@
+"""``{CellURL}__token`` — apiref/293: the HTTP side (form parsing, OAuth error shape, no caching)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest
+from cellar.errors import PersoniumError
+from cellar.http.context import RequestContext
+from cellar.http.negotiation import read_body
+from cellar.unit.cells import find_cell
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_FORM = 64 * 1024
+
+
+async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) -> Response:
+    request.scope["cellar.error_style"] = "oauth"
+    if request.method == "OPTIONS":
+        return Response(headers={"Allow": "OPTIONS, POST", "Access-Control-Allow-Methods": "OPTIONS, POST"})
+    if request.method != "POST":
+        raise PersoniumError("PR405-MC-0001")
+    token_request = TokenRequest(_form(await read_body(request, MAX_FORM)), request.headers.get("authorization"),
+                                 _client_ip(request))
+
+    def work() -> Response:
+        with ctx.services.storage.transaction("auth.token") as tx:
+            cell = find_cell(tx, cell_name)
+            if cell is None:
+                raise PersoniumError("PR404-DV-0003")
+            result = TokenEndpoint(ctx.services, tx, cell).handle(token_request)
+        if isinstance(result, Failure):
+            raise PersoniumError(result.error.code, *result.error.params, extra=result.extra,
+                                 headers=result.error.headers)
+        return Response(orjson.dumps(result.body), headers={**NO_STORE, **result.headers},
+                        media_type="application/json")
+
+    return await run_in_threadpool(work)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """``application/x-www-form-urlencoded``; the first of repeated names wins."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        params.setdefault(name, value)
+    return params
+
+
+def _client_ip(request: Request) -> str | None:
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded:
+        return forwarded.split(",", 1)[0].strip()
+    return request.client.host if request.client else None
