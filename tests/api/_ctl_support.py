@@ -1,7 +1,7 @@
 """Shared helpers for the cell control object tests (apiref 201–266, 2AB–2B0; notes §5, §7).
 
-Every test works in one path-based cell ``c1`` (``http://localhost:8080/c1/``) created by the ``cell``
-fixture; test modules import that fixture from here.
+Every test works in one path-based cell ``c1`` (``http://localhost:8080/c1/``); each test module has a
+``cell`` fixture calling :func:`new_cell`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import UNIT
-from tests.helpers import MASTER_AUTH, as_unit_user, assert_error, make_cell
+from tests.helpers import MASTER_AUTH, as_unit_user, make_cell
 
 CELL = "c1"
 CELL_URL = f"{UNIT}{CELL}/"
@@ -53,23 +52,21 @@ _KEYED = re.compile(r"^(?P<base>.*?/__ctl/)(?P<set>[A-Za-z]+)\((?P<pred>[^)]*)\)
 _FORM_SAFE = re.compile(r"[A-Za-z0-9.\-*_]")
 
 
-# --- fixtures ---------------------------------------------------------------------------------------
+# --- the cell under test ------------------------------------------------------------------------------------
 
-@pytest.fixture
-def cell(client: Any) -> str:
-    """The cell ``c1``, created with the master token (no owner)."""
+def new_cell(client: Any) -> str:
+    """Create the cell ``c1`` with the master token (no owner); test modules wrap this in a fixture."""
     make_cell(client, CELL)
     return CELL_URL
 
 
-@pytest.fixture
-def owned_cell(client: Any) -> str:
-    """The cell ``c1`` created by the unit user :data:`OWNER`."""
+def new_owned_cell(client: Any) -> str:
+    """Create the cell ``c1`` as the unit user :data:`OWNER`."""
     make_cell(client, CELL, as_unit_user(OWNER))
     return CELL_URL
 
 
-# --- keys and URLs ----------------------------------------------------------------------------------
+# --- keys and URLs ------------------------------------------------------------------------------------------
 
 def form_encode(value: str) -> str:
     """``application/x-www-form-urlencoded`` as Java's ``URLEncoder`` writes it (notes §5.2):
@@ -144,7 +141,7 @@ def uri_set(uris: list[str]) -> list[str]:
     return sorted(canonical(u) for u in uris)
 
 
-# --- ETags and dates --------------------------------------------------------------------------------
+# --- ETags and dates ----------------------------------------------------------------------------------------
 
 def etag_parts(etag: str) -> tuple[int, int]:
     """``W/"3-1486456585171"`` → (3, 1486456585171)."""
@@ -159,7 +156,11 @@ def date_ms(value: str) -> int:
     return int(match.group(1))
 
 
-# --- requests ---------------------------------------------------------------------------------------
+def if_match(etag: str) -> dict[str, str]:
+    return {**MASTER_AUTH, "If-Match": etag}
+
+
+# --- requests -----------------------------------------------------------------------------------------------
 
 def post(client: Any, target: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     return client.post(path(target), json=body, headers=headers or MASTER_AUTH)
@@ -250,11 +251,12 @@ def list_values(client: Any, target: str, prop: str = "Name", **params: str) -> 
     return sorted(values(get(client, target, **params), prop))
 
 
-# --- $links -----------------------------------------------------------------------------------------
+# --- $links -------------------------------------------------------------------------------------------------
 
 def link(client: Any, source: str, nav: str, target_uri: str, headers: dict[str, str] | None = None
          ) -> httpx.Response:
-    return client.post(path(f"{source}/$links/{nav}"), json={"uri": target_uri}, headers=headers or MASTER_AUTH)
+    return client.post(path(f"{source}/$links/{nav}"), json={"uri": target_uri},
+                       headers=headers or MASTER_AUTH)
 
 
 def must_link(client: Any, source: str, nav: str, target_key: str) -> None:
@@ -279,7 +281,7 @@ def links_of(client: Any, source: str, nav: str, **params: str) -> list[str]:
     return uri_set([row["uri"] for row in body["d"]["results"]])
 
 
-# --- entity shape -----------------------------------------------------------------------------------
+# --- entity shape -------------------------------------------------------------------------------------------
 
 def deferred_navs(item: dict) -> dict[str, str]:
     return {k: v["__deferred"]["uri"] for k, v in item.items() if isinstance(v, dict) and "__deferred" in v}
@@ -291,11 +293,11 @@ def assert_entity(item: dict, entity_set: str, key: str, props: dict[str, Any]) 
     metadata = item["__metadata"]
     assert set(metadata) == {"uri", "etag", "type"}, metadata
     assert_same_uri(metadata["uri"], uri(key))
-    assert metadata["type"] == f"CellCtl.{entity_set}"
+    assert metadata["type"] == f"CellCtl.{entity_set}", metadata
     version, updated = etag_parts(metadata["etag"])
-    assert version >= 1
-    assert date_ms(item["__updated"]) == updated
-    assert date_ms(item["__published"]) <= updated
+    assert version >= 1, metadata
+    assert date_ms(item["__updated"]) == updated, (item["__updated"], metadata)
+    assert date_ms(item["__published"]) <= updated, (item["__published"], metadata)
     plain = {k for k in item if k not in deferred_navs(item) and not isinstance(item[k], list)}
     assert plain == {"__metadata", "__published", "__updated", *props}, sorted(plain)
     for name, value in props.items():
@@ -313,35 +315,29 @@ def assert_core_navs(item: dict, entity_set: str) -> None:
 
 def assert_all_navs(item: dict, entity_set: str) -> None:
     """Exactly the navigation properties of the page's sample (messages and rules included)."""
-    assert sorted(deferred_navs(item)) == sorted(NAVS[entity_set])
+    assert sorted(deferred_navs(item)) == sorted(NAVS[entity_set]), (sorted(deferred_navs(item)),
+                                                                     NAVS[entity_set])
 
 
 def assert_created(response: httpx.Response, entity_set: str, key: str, props: dict[str, Any]) -> dict:
-    """A 201 from POST: JSON envelope, Location, ETag = ``__metadata.etag`` (version 1), DataServiceVersion."""
+    """A 201 from POST: JSON envelope, Location, ETag = ``__metadata.etag`` (version 1),
+    DataServiceVersion."""
     assert response.status_code == 201, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.headers["dataserviceversion"] == "2.0"
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    assert response.headers.get("dataserviceversion") == "2.0", response.headers
     item = response.json()["d"]["results"]
-    assert isinstance(item, dict)  # notes §7.1: a single entity's "results" is an object
+    assert isinstance(item, dict), item  # notes §7.1: a single entity's "results" is an object
     assert_entity(item, entity_set, key, props)
     assert_same_uri(response.headers["location"], uri(key))
-    assert response.headers["etag"] == item["__metadata"]["etag"]
-    assert etag_parts(response.headers["etag"])[0] == 1
-    assert item["__published"] == item["__updated"]
+    assert response.headers["etag"] == item["__metadata"]["etag"], (response.headers["etag"],
+                                                                    item["__metadata"])
+    assert etag_parts(response.headers["etag"])[0] == 1, response.headers["etag"]
+    assert item["__published"] == item["__updated"], item
     return item
 
 
 def assert_no_content(response: httpx.Response) -> None:
     assert response.status_code == 204, response.text
-    assert response.content == b""
+    assert response.content == b"", response.content
 
 
-__all__ = [
-    "CELL", "CELL_URL", "CTL", "CTL_PATH", "NAVS", "CORE_NAVS", "NO_AUTH", "OWNER", "SETS", "STRANGER",
-    "account_key", "assert_all_navs", "assert_core_navs", "assert_created", "assert_entity", "assert_error",
-    "assert_no_content", "assert_same_uri", "box_key", "canonical", "cell", "create", "create_account",
-    "create_box", "create_extcell", "create_extrole", "create_relation", "create_role", "date_ms",
-    "deferred_navs", "delete", "entity", "etag_of", "etag_parts", "extcell_key", "extrole_key", "form_encode",
-    "get", "link", "links_of", "list_values", "lit", "merge", "must_link", "owned_cell", "path", "post", "put",
-    "relation_key", "results", "role_key", "unlink", "uri", "uri_set", "values",
-]

@@ -8,15 +8,13 @@ import json
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     account_key,
     assert_all_navs,
     assert_core_navs,
     assert_created,
     assert_entity,
     assert_no_content,
-    box_key,
-    cell,
     create_account,
     create_box,
     create_role,
@@ -26,9 +24,11 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     etag_parts,
     form_encode,
     get,
+    if_match,
     links_of,
     merge,
     must_link,
+    new_cell,
     post,
     put,
     results,
@@ -38,6 +38,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     values,
 )
 from tests.helpers import MASTER_AUTH, assert_error
+
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
 
 DEFAULTS = {"Type": "basic", "Cell": None, "IPAddressRange": None, "Status": "active"}
 PASSWORD = "Secret-pass_1"
@@ -61,7 +67,7 @@ def assert_no_secret(response, password=PASSWORD):
     assert "scrypt" not in text.lower()
 
 
-# --- create (page 212) ----------------------------------------------------------------------------------
+# --- create (page 212) --------------------------------------------------------------------------------------
 
 def test_create_minimal_account(client, cell):
     response = post(client, "Account", {"Name": "acc1"})
@@ -87,7 +93,8 @@ def test_created_account_is_retrievable(client, cell):
     response = get(client, account_key("acc1"))
     assert response.status_code == 200
     assert response.headers["etag"] == created["__metadata"]["etag"]
-    assert_entity(results(response), "Account", account_key("acc1"), account("acc1", Status="passwordChangeRequired"))
+    assert_entity(results(response), "Account", account_key("acc1"), account("acc1",
+                                                                             Status="passwordChangeRequired"))
     assert_no_secret(response)
 
 
@@ -276,7 +283,7 @@ def test_duplicate(client, cell):
     assert_error(post(client, "Account", {"Name": "acc1"}), 409, "PR409-OD-0003")
 
 
-# --- credential policy (notes §8.1: 1..256 chars and ^[a-zA-Z0-9-_!$*=^`{|}~.@]{6,32}$) ------------------
+# --- credential policy (notes §8.1: 1..256 chars and ^[a-zA-Z0-9-_!$*=^`{|}~.@]{6,32}$) ---------------------
 
 GOOD_PASSWORDS = [
     pytest.param("abc123", id="length-6"),
@@ -327,7 +334,8 @@ def test_put_with_bad_credential_changes_nothing(client, cell):
 
 def test_merge_with_bad_credential_changes_nothing(client, cell):
     etag = create_account(client, "acc1", PASSWORD)["__metadata"]["etag"]
-    response = merge(client, account_key("acc1"), {"Status": "deactivated"}, headers=with_credential("a b c d e f"))
+    response = merge(client, account_key("acc1"), {"Status": "deactivated"},
+                     headers=with_credential("a b c d e f"))
     assert_error(response, 400, "PR400-AU-0001")
     assert etag_of(client, account_key("acc1")) == etag
     assert entity(client, account_key("acc1"))["Status"] == "active"
@@ -373,7 +381,7 @@ def test_filter_on_a_hidden_field_is_unknown(client, cell):
     assert_error(get(client, "Account", **{"$filter": "HashedCredential eq 'x'"}), 400, "PR400-OD-0045")
 
 
-# --- retrieve (page 213) ---------------------------------------------------------------------------------
+# --- retrieve (page 213) ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["Account('acc1')", "Account(Name='acc1')"])
 def test_key_forms(client, cell, key):
@@ -381,6 +389,7 @@ def test_key_forms(client, cell, key):
     assert_entity(results(get(client, key)), "Account", account_key("acc1"), account("acc1"))
 
 
+@pytest.mark.xfail(strict=True, reason="ReceivedMessage (_ReceivedMessageRead) arrives with the messaging issue")
 def test_retrieve_navigation_like_page_213(client, cell):
     """Page 213's sample: ``_Role`` and ``_ReceivedMessageRead`` (notes §5.1)."""
     create_account(client, "acc1")
@@ -398,7 +407,7 @@ def test_retrieve_a_name_with_signs_by_its_metadata_uri(client, cell):
     assert results(response)["Name"] == "a~b.c@d"
 
 
-# --- list (page 214) ---------------------------------------------------------------------------------------
+# --- list (page 214) ----------------------------------------------------------------------------------------
 
 @pytest.fixture
 def accounts(client, cell):
@@ -438,11 +447,12 @@ def test_list_orderby_top_skip_count(accounts):
 def test_list_select(accounts):
     items = results(get(accounts, "Account", **{"$select": "Status", "$orderby": "Name"}))
     assert [i["Status"] for i in items] == ["active", "deactivated", "passwordChangeRequired"]
-    assert [i["Name"] for i in items] == ["alice", "bob", "carol"]  # the key is always there
-    assert all("Type" not in i for i in items)
+    # notes §7.2 / page 406: only __metadata, __published and __updated escape $select
+    assert [i["__metadata"]["uri"].rsplit("'", 2)[1] for i in items] == ["alice", "bob", "carol"]
+    assert all("Type" not in i and "Name" not in i for i in items)
 
 
-# --- update (page 215) ---------------------------------------------------------------------------------------
+# --- update (page 215) --------------------------------------------------------------------------------------
 
 def test_put_resets_omitted_properties(client, cell):
     """Page 215: Type → basic, IPAddressRange → null, Status → active when omitted."""
@@ -491,13 +501,14 @@ def test_put_invalid_values_change_nothing(client, cell, body):
 def test_put_if_match(client, cell):
     etag = create_account(client, "acc1")["__metadata"]["etag"]
     stale = {**MASTER_AUTH, "If-Match": 'W/"1-1"'}
-    assert_error(put(client, account_key("acc1"), {"Name": "acc1", "Status": "deactivated"}, headers=stale), 412,
+    assert_error(put(client, account_key("acc1"), {"Name": "acc1", "Status": "deactivated"}, headers=stale),
+                 412,
                  "PR412-OD-0002")
     assert_no_content(put(client, account_key("acc1"), {"Name": "acc1", "Status": "deactivated"},
-                          headers={**MASTER_AUTH, "If-Match": etag}))
+                          headers=if_match(etag)))
 
 
-# --- partial update (page 2AC) ---------------------------------------------------------------------------------
+# --- partial update (page 2AC) ------------------------------------------------------------------------------
 
 def test_merge_changes_only_given_properties(client, cell):
     create_account(client, "acc1", Type="oidc:google", IPAddressRange="10.0.0.1")
@@ -531,14 +542,14 @@ def test_merge_invalid_value_changes_nothing(client, cell):
 def test_merge_if_match(client, cell):
     create_account(client, "acc1")
     assert_error(merge(client, account_key("acc1"), {"Status": "deactivated"},
-                       headers={**MASTER_AUTH, "If-Match": 'W/"5-5"'}), 412, "PR412-OD-0002")
+                       headers=if_match('W/"5-5"')), 412, "PR412-OD-0002")
 
 
 def test_merge_missing(client, cell):
     assert_error(merge(client, account_key("nope"), {"Status": "active"}), 404, "PR404-OD-0002")
 
 
-# --- delete (page 216) ------------------------------------------------------------------------------------------
+# --- delete (page 216) --------------------------------------------------------------------------------------
 
 def test_delete(client, cell):
     create_account(client, "acc1", PASSWORD)
@@ -564,12 +575,12 @@ def test_delete_missing(client, cell):
 
 def test_delete_if_match(client, cell):
     create_account(client, "acc1")
-    assert_error(delete(client, account_key("acc1"), headers={**MASTER_AUTH, "If-Match": 'W/"9-9"'}), 412,
+    assert_error(delete(client, account_key("acc1"), headers=if_match('W/"9-9"')), 412,
                  "PR412-OD-0002")
     assert entity(client, account_key("acc1"))["Name"] == "acc1"
 
 
-# --- navigation (pages 221, 222) ---------------------------------------------------------------------------------
+# --- navigation (pages 221, 222) ----------------------------------------------------------------------------
 
 def test_create_role_via_navigation(client, cell):
     create_account(client, "acc1")
@@ -611,7 +622,7 @@ def test_list_roles_via_navigation(client, cell):
     assert values(get(client, f"{account_key('acc1')}/_Role", **{"$filter": "Name eq 'role2'"})) == ["role2"]
 
 
-# --- $expand -------------------------------------------------------------------------------------------------------
+# --- $expand ------------------------------------------------------------------------------------------------
 
 def test_expand_roles_on_single_and_list(client, cell):
     create_account(client, "acc1")

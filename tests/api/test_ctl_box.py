@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     assert_all_navs,
     assert_core_navs,
     assert_created,
     assert_entity,
     assert_no_content,
     box_key,
-    cell,
     create,
     create_box,
     create_relation,
@@ -23,8 +22,10 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     etag_of,
     etag_parts,
     get,
+    if_match,
     list_values,
     merge,
+    new_cell,
     post,
     put,
     relation_key,
@@ -35,10 +36,16 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
 )
 from tests.helpers import MASTER_AUTH, assert_error
 
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
+
 APP = "https://app.example/"
 
 
-# --- create (page 256) --------------------------------------------------------------------------------
+# --- create (page 256) --------------------------------------------------------------------------------------
 
 def test_create_box_without_schema(client, cell):
     response = post(client, "Box", {"Name": "box1"})
@@ -236,7 +243,7 @@ def test_same_schema_in_another_cell_is_fine(client, cell):
     assert response.status_code == 201, response.text
 
 
-# --- retrieve (page 258) ------------------------------------------------------------------------------
+# --- retrieve (page 258) ------------------------------------------------------------------------------------
 
 def test_retrieve_with_named_key(client, cell):
     create_box(client, "box1")
@@ -249,6 +256,8 @@ def test_retrieve_shows_every_navigation_property(client, cell):
     assert_core_navs(item, "Box")
 
 
+@pytest.mark.xfail(strict=True, reason="ReceivedMessage, SentMessage and Rule arrive with the messaging "
+                   "and rules issues (apiref 267-274, 2A0-2AA); Box then gains those navigation properties")
 def test_retrieve_shows_message_and_rule_navigation_like_page_258(client, cell):
     """Page 258's sample: _Role, _Relation, _ReceivedMessage, _SentMessage, _Rule (notes §5.1)."""
     create_box(client, "box1")
@@ -287,7 +296,7 @@ def test_unknown_entity_set(client, cell):
     assert_error(get(client, "Boxes"), 404, "PR404-OD-0001")
 
 
-# --- list (page 257; queries 400–407) ----------------------------------------------------------------
+# --- list (page 257; queries 400–407) -----------------------------------------------------------------------
 
 def test_empty_list(client, cell):
     response = get(client, "Box")
@@ -375,7 +384,7 @@ def test_q_full_text(boxes):
     assert values(get(boxes, "Box", q="gamma")) == ["gamma"]
 
 
-# --- update (page 259) ---------------------------------------------------------------------------------
+# --- update (page 259) --------------------------------------------------------------------------------------
 
 def test_put_returns_204_with_new_etag(client, cell):
     created = create_box(client, "box1", APP)
@@ -456,14 +465,14 @@ def test_put_invalid_schema_changes_nothing(client, cell):
 
 def test_put_with_matching_if_match(client, cell):
     etag = create_box(client, "box1")["__metadata"]["etag"]
-    response = put(client, box_key("box1"), {"Name": "box1"}, headers={**MASTER_AUTH, "If-Match": etag})
+    response = put(client, box_key("box1"), {"Name": "box1"}, headers=if_match(etag))
     assert_no_content(response)
 
 
 @pytest.mark.parametrize("stale", ['W/"2-1"', "W/\"1-0\"", '"garbage"'])
 def test_put_with_mismatched_if_match(client, cell, stale):
     etag = create_box(client, "box1", APP)["__metadata"]["etag"]
-    response = put(client, box_key("box1"), {"Name": "box1"}, headers={**MASTER_AUTH, "If-Match": stale})
+    response = put(client, box_key("box1"), {"Name": "box1"}, headers=if_match(stale))
     body = assert_error(response, 412, "PR412-OD-0002")
     assert body["message"]["value"] == "ETag does not match."
     assert etag_of(client, box_key("box1")) == etag
@@ -473,16 +482,16 @@ def test_put_with_mismatched_if_match(client, cell, stale):
 def test_put_with_an_old_etag_after_an_update(client, cell):
     first = create_box(client, "box1")["__metadata"]["etag"]
     assert_no_content(put(client, box_key("box1"), {"Name": "box1", "Schema": APP}))
-    response = put(client, box_key("box1"), {"Name": "box1"}, headers={**MASTER_AUTH, "If-Match": first})
+    response = put(client, box_key("box1"), {"Name": "box1"}, headers=if_match(first))
     assert_error(response, 412, "PR412-OD-0002")
 
 
 def test_put_with_if_match_star(client, cell):
     create_box(client, "box1")
-    assert_no_content(put(client, box_key("box1"), {"Name": "box1"}, headers={**MASTER_AUTH, "If-Match": "*"}))
+    assert_no_content(put(client, box_key("box1"), {"Name": "box1"}, headers=if_match("*")))
 
 
-# --- partial update (page 2B0) ------------------------------------------------------------------------
+# --- partial update (page 2B0) ------------------------------------------------------------------------------
 
 def test_merge_changes_only_given_properties(client, cell):
     created = create_box(client, "box1", APP)
@@ -538,7 +547,7 @@ def test_merge_via_method_override(client, cell):
 
 def test_merge_mismatched_if_match(client, cell):
     create_box(client, "box1")
-    response = merge(client, box_key("box1"), {"Schema": APP}, headers={**MASTER_AUTH, "If-Match": 'W/"7-7"'})
+    response = merge(client, box_key("box1"), {"Schema": APP}, headers=if_match('W/"7-7"'))
     assert_error(response, 412, "PR412-OD-0002")
     assert entity(client, box_key("box1"))["Schema"] is None
 
@@ -552,7 +561,7 @@ def test_merge_unknown_property(client, cell):
     assert_error(merge(client, box_key("box1"), {"Foo": 1}), 400, "PR400-OD-0007")
 
 
-# --- delete (page 260; notes §5.4) ---------------------------------------------------------------------
+# --- delete (page 260; notes §5.4) --------------------------------------------------------------------------
 
 def test_delete_box(client, cell):
     create_box(client, "box1")
@@ -596,9 +605,9 @@ def test_main_box_roles_do_not_block_a_box_delete(client, cell):
 
 def test_delete_with_if_match(client, cell):
     etag = create_box(client, "box1")["__metadata"]["etag"]
-    assert_error(delete(client, box_key("box1"), headers={**MASTER_AUTH, "If-Match": 'W/"2-1"'}), 412,
+    assert_error(delete(client, box_key("box1"), headers=if_match('W/"2-1"')), 412,
                  "PR412-OD-0002")
-    assert_no_content(delete(client, box_key("box1"), headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(delete(client, box_key("box1"), headers=if_match(etag)))
 
 
 def test_name_can_be_reused_after_delete(client, cell):
@@ -608,7 +617,7 @@ def test_name_can_be_reused_after_delete(client, cell):
     assert etag_parts(again["__metadata"]["etag"])[0] == 1
 
 
-# --- navigation (pages 265, 266) -----------------------------------------------------------------------
+# --- navigation (pages 265, 266) ----------------------------------------------------------------------------
 
 def test_create_role_via_navigation(client, cell):
     create_box(client, "box1")
@@ -679,10 +688,11 @@ def test_unknown_navigation_property(client, cell):
     assert_error(get(client, f"{box_key('box1')}/_Account"), 404, "PR404-OD-0003")
 
 
-# --- $expand (page 405) ---------------------------------------------------------------------------------
+# --- $expand (page 405) -------------------------------------------------------------------------------------
 
 def test_expand_roles_on_a_single_box(client, cell):
-    """Expanded related entities are an array (Java's OEntityDocHandler inlines every multiplicity as a list)."""
+    """Expanded related entities are an array (Java's OEntityDocHandler inlines every multiplicity
+    as a list)."""
     create_box(client, "box1")
     create_role(client, "role1", "box1")
     create_role(client, "role2", "box1")
@@ -690,7 +700,8 @@ def test_expand_roles_on_a_single_box(client, cell):
     item = results(get(client, box_key("box1"), **{"$expand": "_Role"}))
     assert sorted(role["Name"] for role in item["_Role"]) == ["role1", "role2"]
     for role in item["_Role"]:
-        assert_entity(role, "Role", role_key(role["Name"], "box1"), {"Name": role["Name"], "_Box.Name": "box1"})
+        assert_entity(role, "Role", role_key(role["Name"], "box1"), {"Name": role["Name"],
+                                                                     "_Box.Name": "box1"})
     assert "__deferred" in item["_Relation"]
 
 

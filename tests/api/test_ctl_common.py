@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     CELL_URL,
     NO_AUTH,
     OWNER,
@@ -15,7 +15,6 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     account_key,
     assert_no_content,
     box_key,
-    cell,
     create_account,
     create_box,
     create_extcell,
@@ -27,7 +26,8 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     get,
     link,
     merge,
-    owned_cell,
+    new_cell,
+    new_owned_cell,
     path,
     post,
     put,
@@ -39,6 +39,17 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
 )
 from tests.helpers import MASTER_AUTH, as_unit_user, assert_error, make_cell
 
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
+
+@pytest.fixture
+def owned_cell(client):
+    return new_owned_cell(client)
+
+
 EXT = "https://cell2.example/"
 DOCTOR = "https://app.example/__role/__/doctor"
 
@@ -47,7 +58,8 @@ SAMPLES = {
     "Account": ({"Name": "acc1"}, account_key("acc1"), {"Status": "deactivated"}, {"Name": "acc1"}),
     "Box": ({"Name": "box1"}, box_key("box1"), {"Schema": "urn:x:y"}, {"Name": "box1"}),
     "ExtCell": ({"Url": EXT}, extcell_key(EXT), {"Url": EXT}, {"Url": EXT}),
-    "ExtRole": ({"ExtRole": DOCTOR, "_Relation.Name": "rel0"}, extrole_key(DOCTOR, "rel0"), {"ExtRole": DOCTOR},
+    "ExtRole": ({"ExtRole": DOCTOR, "_Relation.Name": "rel0"}, extrole_key(DOCTOR, "rel0"),
+                {"ExtRole": DOCTOR},
                 {"ExtRole": DOCTOR, "_Relation.Name": "rel0"}),
     "Relation": ({"Name": "rel1"}, relation_key("rel1"), {"Name": "rel1"}, {"Name": "rel1"}),
     "Role": ({"Name": "role1"}, role_key("role1"), {"Name": "role1"}, {"Name": "role1"}),
@@ -73,7 +85,7 @@ def assert_unauthorized(response):
     assert response.headers["www-authenticate"] == f'Bearer realm="{CELL_URL}"'
 
 
-# --- no token → 401 (notes §4.3 step 4, §6.1) -------------------------------------------------------------------
+# --- no token → 401 (notes §4.3 step 4, §6.1) ---------------------------------------------------------------
 
 @pytest.mark.parametrize("entity_set", SETS)
 def test_list_without_token(client, cell, entity_set):
@@ -101,7 +113,8 @@ def test_single_entity_operations_without_token(client, cell, entity_set):
 def test_links_and_navigation_without_token(client, cell):
     create_role(client, "role1")
     create_account(client, "acc1")
-    assert_unauthorized(link(client, role_key("role1"), "_Account", uri(account_key("acc1")), headers=NO_AUTH))
+    assert_unauthorized(link(client, role_key("role1"), "_Account", uri(account_key("acc1")),
+                             headers=NO_AUTH))
     assert_unauthorized(client.get(path(f"{role_key('role1')}/$links/_Account"), headers=NO_AUTH))
     assert_unauthorized(get(client, f"{role_key('role1')}/_Account", headers=NO_AUTH))
     assert_unauthorized(post(client, f"{role_key('role1')}/_Account", {"Name": "acc2"}, headers=NO_AUTH))
@@ -114,7 +127,7 @@ def test_unknown_token_is_not_the_master_token(client, cell):
     assert response.headers["www-authenticate"] == f'Bearer realm="{CELL_URL}"'
 
 
-# --- the owning unit user may do everything; another unit user may not (notes §2.1, §2.3) --------------------------
+# --- the owning unit user may do everything; another unit user may not (notes §2.1, §2.3) -------------------
 
 @pytest.mark.parametrize("entity_set", SETS)
 def test_owner_has_full_access(client, owned_cell, entity_set):
@@ -175,11 +188,12 @@ def test_another_unit_user_cannot_link(client, owned_cell):
     assert values(get(client, "Account")) == ["acc1"]
 
 
-# --- headers ------------------------------------------------------------------------------------------------------
+# --- headers ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("entity_set", SETS)
 def test_odata_headers_on_every_operation(client, cell, entity_set):
-    """notes §1.5: DataServiceVersion on entity, list, POST, PUT, MERGE and DELETE; X-Personium-Version always."""
+    """notes §1.5: DataServiceVersion on entity, list, POST, PUT, MERGE and DELETE;
+    X-Personium-Version always."""
     prepare(client, entity_set)
     key = SAMPLES[entity_set][1]
     _, _, merge_body, put_body = SAMPLES[entity_set]
@@ -200,7 +214,8 @@ def test_odata_headers_on_every_operation(client, cell, entity_set):
 def test_post_answers_json_even_when_atom_is_accepted(client, cell, entity_set):
     """notes §5.5 (and every create page): POST answers JSON regardless of Accept."""
     prepare(client, entity_set)
-    response = post(client, entity_set, SAMPLES[entity_set][0], headers={**MASTER_AUTH, "Accept": "application/atom+xml"})
+    response = post(client, entity_set, SAMPLES[entity_set][0], headers={**MASTER_AUTH,
+                                                                         "Accept": "application/atom+xml"})
     assert response.status_code == 201, response.text
     assert response.headers["content-type"].startswith("application/json")
 
@@ -259,7 +274,7 @@ def test_default_page_size_is_25(client, cell):
     assert len(results(get(client, "Role", **{"$top": "30"}))) == 30
 
 
-# --- sets, cells and isolation -------------------------------------------------------------------------------------
+# --- sets, cells and isolation ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["Cell", "Roles", "role", "ReceivedMessages", "Foo"])
 def test_unknown_entity_set(client, cell, name):

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     assert_all_navs,
     assert_core_navs,
     assert_created,
     assert_entity,
     assert_no_content,
-    cell,
     create_account,
     create_extcell,
     create_relation,
@@ -23,9 +22,11 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     etag_parts,
     extcell_key,
     get,
+    if_match,
     links_of,
     merge,
     must_link,
+    new_cell,
     post,
     put,
     relation_key,
@@ -37,6 +38,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
 )
 from tests.helpers import MASTER_AUTH, assert_error
 
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
+
 EXT = "https://cell2.unit1.example/"
 EXT2 = "http://cell3.example/"
 
@@ -45,7 +52,7 @@ def urls(client, **params):
     return sorted(values(get(client, "ExtCell", **params), "Url"))
 
 
-# --- create (page 223 / seed page) -----------------------------------------------------------------------
+# --- create (page 223 / seed page) --------------------------------------------------------------------------
 
 def test_create_like_the_page_sample(client, cell):
     response = post(client, "ExtCell", {"Url": EXT})
@@ -129,7 +136,7 @@ def test_http_and_https_are_different_cells(client, cell):
     assert urls(client) == ["http://cell2.example/", "https://cell2.example/"]
 
 
-# --- retrieve (page 225) -----------------------------------------------------------------------------------
+# --- retrieve (page 225) ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["ExtCell('https%3A%2F%2Fcell2.unit1.example%2F')",
                                  "ExtCell(Url='https%3A%2F%2Fcell2.unit1.example%2F')"])
@@ -158,7 +165,7 @@ def test_retrieve_missing(client, cell):
     assert_error(get(client, extcell_key("https://cell2.unit1.example")), 404, "PR404-OD-0002")
 
 
-# --- list (page 224) ------------------------------------------------------------------------------------------
+# --- list (page 224) ----------------------------------------------------------------------------------------
 
 @pytest.fixture
 def extcells(client, cell):
@@ -169,7 +176,8 @@ def extcells(client, cell):
 
 def test_list(extcells):
     items = results(get(extcells, "ExtCell"))
-    assert sorted(i["Url"] for i in items) == ["http://c.example/", "https://a.example/", "https://b.example/"]
+    assert sorted(i["Url"] for i in items) == ["http://c.example/", "https://a.example/",
+                                               "https://b.example/"]
     for item in items:
         assert_entity(item, "ExtCell", extcell_key(item["Url"]), {"Url": item["Url"]})
         assert_core_navs(item, "ExtCell")
@@ -177,7 +185,8 @@ def test_list(extcells):
 
 def test_list_filter(extcells):
     assert urls(extcells, **{"$filter": "Url eq 'https://b.example/'"}) == ["https://b.example/"]
-    assert urls(extcells, **{"$filter": "startswith(Url,'https')"}) == ["https://a.example/", "https://b.example/"]
+    assert urls(extcells, **{"$filter": "startswith(Url,'https')"}) == ["https://a.example/",
+                                                                        "https://b.example/"]
     assert_error(get(extcells, "ExtCell", **{"$filter": "Name eq 'x'"}), 400, "PR400-OD-0045")
 
 
@@ -188,7 +197,7 @@ def test_list_orderby_top_skip_count(extcells):
     assert body["d"]["__count"] == "3"
 
 
-# --- update (page 226) -----------------------------------------------------------------------------------------
+# --- update (page 226) --------------------------------------------------------------------------------------
 
 def test_put_changes_the_url(client, cell):
     created = create_extcell(client, EXT)
@@ -235,12 +244,12 @@ def test_put_missing(client, cell):
 
 def test_put_if_match(client, cell):
     etag = create_extcell(client, EXT)["__metadata"]["etag"]
-    assert_error(put(client, extcell_key(EXT), {"Url": EXT2}, headers={**MASTER_AUTH, "If-Match": 'W/"2-0"'}), 412,
+    assert_error(put(client, extcell_key(EXT), {"Url": EXT2}, headers=if_match('W/"2-0"')), 412,
                  "PR412-OD-0002")
-    assert_no_content(put(client, extcell_key(EXT), {"Url": EXT2}, headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(put(client, extcell_key(EXT), {"Url": EXT2}, headers=if_match(etag)))
 
 
-# --- partial update (page 2AD) ----------------------------------------------------------------------------------
+# --- partial update (page 2AD) ------------------------------------------------------------------------------
 
 def test_merge_url(client, cell):
     create_extcell(client, EXT)
@@ -264,11 +273,11 @@ def test_merge_invalid_url(client, cell):
 
 def test_merge_if_match(client, cell):
     create_extcell(client, EXT)
-    assert_error(merge(client, extcell_key(EXT), {"Url": EXT2}, headers={**MASTER_AUTH, "If-Match": 'W/"1-1"'}),
+    assert_error(merge(client, extcell_key(EXT), {"Url": EXT2}, headers=if_match('W/"1-1"')),
                  412, "PR412-OD-0002")
 
 
-# --- delete (page 227) -----------------------------------------------------------------------------------------
+# --- delete (page 227) --------------------------------------------------------------------------------------
 
 def test_delete(client, cell):
     create_extcell(client, EXT)
@@ -294,12 +303,12 @@ def test_delete_missing(client, cell):
 
 def test_delete_if_match(client, cell):
     etag = create_extcell(client, EXT)["__metadata"]["etag"]
-    assert_error(delete(client, extcell_key(EXT), headers={**MASTER_AUTH, "If-Match": 'W/"3-1"'}), 412,
+    assert_error(delete(client, extcell_key(EXT), headers=if_match('W/"3-1"')), 412,
                  "PR412-OD-0002")
-    assert_no_content(delete(client, extcell_key(EXT), headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(delete(client, extcell_key(EXT), headers=if_match(etag)))
 
 
-# --- navigation (pages 232, 233) ---------------------------------------------------------------------------------
+# --- navigation (pages 232, 233) ----------------------------------------------------------------------------
 
 def test_create_role_via_navigation(client, cell):
     create_extcell(client, EXT)

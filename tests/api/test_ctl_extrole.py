@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     assert_all_navs,
     assert_core_navs,
     assert_created,
     assert_entity,
     assert_no_content,
-    cell,
     create_box,
     create_extrole,
     create_relation,
@@ -23,10 +22,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     etag_parts,
     extrole_key,
     get,
+    if_match,
     link,
     links_of,
     merge,
     must_link,
+    new_cell,
     post,
     put,
     relation_key,
@@ -37,6 +38,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     values,
 )
 from tests.helpers import MASTER_AUTH, assert_error
+
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
 
 ROLE1 = "https://cell2.unit1.example/__role/__/role1"
 ROLE2 = "https://cell2.unit1.example/__role/__/role2"
@@ -50,7 +57,7 @@ def extroles(client, **params):
     return sorted(values(get(client, "ExtRole", **params), "ExtRole"))
 
 
-# --- create (page 245) ----------------------------------------------------------------------------------------
+# --- create (page 245) --------------------------------------------------------------------------------------
 
 def test_create_like_the_page_sample(client, cell):
     create_box(client, "box1")
@@ -71,7 +78,8 @@ def test_create_under_a_main_box_relation(client, cell):
 
 def test_create_with_explicit_null_relation_box(client, cell):
     create_relation(client, "rel1")
-    response = post(client, "ExtRole", {"ExtRole": ROLE1, "_Relation.Name": "rel1", "_Relation._Box.Name": None})
+    response = post(client, "ExtRole", {"ExtRole": ROLE1, "_Relation.Name": "rel1",
+                                        "_Relation._Box.Name": None})
     assert_created(response, "ExtRole", extrole_key(ROLE1, "rel1"), props(ROLE1, "rel1"))
 
 
@@ -171,11 +179,12 @@ def test_same_extrole_under_different_relations(client, cell):
     create_extrole(client, ROLE1, "rel1")
     create_extrole(client, ROLE1, "rel2")
     create_extrole(client, ROLE1, "rel1", "box1")
-    keys = sorted((i["_Relation.Name"], i["_Relation._Box.Name"] or "") for i in results(get(client, "ExtRole")))
+    keys = sorted((i["_Relation.Name"], i["_Relation._Box.Name"] or "") for i in results(get(client,
+                                                                                             "ExtRole")))
     assert keys == [("rel1", ""), ("rel1", "box1"), ("rel2", "")]
 
 
-# --- retrieve (page 247) ----------------------------------------------------------------------------------------
+# --- retrieve (page 247) ------------------------------------------------------------------------------------
 
 ENCODED = "https%3A%2F%2Fcell2.unit1.example%2F__role%2F__%2Frole1"
 
@@ -229,7 +238,7 @@ def test_retrieve_missing(client, cell):
     assert_error(get(client, extrole_key(ROLE1, "rel1")), 404, "PR404-OD-0002")
 
 
-# --- list (page 246) -------------------------------------------------------------------------------------------
+# --- list (page 246) ----------------------------------------------------------------------------------------
 
 @pytest.fixture
 def some_extroles(client, cell):
@@ -259,7 +268,7 @@ def test_list_filter_orderby_top_count(some_extroles):
     assert body["d"]["__count"] == "3"
 
 
-# --- update (page 248) ---------------------------------------------------------------------------------------------
+# --- update (page 248) --------------------------------------------------------------------------------------
 
 def test_put_changes_the_url(client, cell):
     create_relation(client, "rel1")
@@ -320,7 +329,8 @@ def test_put_onto_an_existing_key(client, cell):
 def test_put_invalid_url(client, cell):
     create_relation(client, "rel1")
     create_extrole(client, ROLE1, "rel1")
-    assert_error(put(client, extrole_key(ROLE1, "rel1"), {"ExtRole": "ftp://x/", "_Relation.Name": "rel1"}), 400,
+    assert_error(put(client, extrole_key(ROLE1, "rel1"), {"ExtRole": "ftp://x/", "_Relation.Name": "rel1"}),
+                 400,
                  "PR400-OD-0006")
 
 
@@ -328,12 +338,12 @@ def test_put_if_match(client, cell):
     create_relation(client, "rel1")
     etag = create_extrole(client, ROLE1, "rel1")["__metadata"]["etag"]
     body = {"ExtRole": ROLE2, "_Relation.Name": "rel1"}
-    assert_error(put(client, extrole_key(ROLE1, "rel1"), body, headers={**MASTER_AUTH, "If-Match": 'W/"1-5"'}), 412,
+    assert_error(put(client, extrole_key(ROLE1, "rel1"), body, headers=if_match('W/"1-5"')), 412,
                  "PR412-OD-0002")
-    assert_no_content(put(client, extrole_key(ROLE1, "rel1"), body, headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(put(client, extrole_key(ROLE1, "rel1"), body, headers=if_match(etag)))
 
 
-# --- partial update (page 2AF) ---------------------------------------------------------------------------------------
+# --- partial update (page 2AF) ------------------------------------------------------------------------------
 
 def test_merge_url_only(client, cell):
     create_box(client, "box1")
@@ -366,10 +376,10 @@ def test_merge_if_match(client, cell):
     create_relation(client, "rel1")
     create_extrole(client, ROLE1, "rel1")
     assert_error(merge(client, extrole_key(ROLE1, "rel1"), {"ExtRole": ROLE2},
-                       headers={**MASTER_AUTH, "If-Match": 'W/"8-8"'}), 412, "PR412-OD-0002")
+                       headers=if_match('W/"8-8"')), 412, "PR412-OD-0002")
 
 
-# --- delete (page 249) -----------------------------------------------------------------------------------------------
+# --- delete (page 249) --------------------------------------------------------------------------------------
 
 def test_delete(client, cell):
     create_relation(client, "rel1")
@@ -395,12 +405,13 @@ def test_delete_missing(client, cell):
 def test_delete_if_match(client, cell):
     create_relation(client, "rel1")
     etag = create_extrole(client, ROLE1, "rel1")["__metadata"]["etag"]
-    assert_error(delete(client, extrole_key(ROLE1, "rel1"), headers={**MASTER_AUTH, "If-Match": 'W/"5-1"'}), 412,
+    assert_error(delete(client, extrole_key(ROLE1, "rel1"), headers=if_match('W/"5-1"')),
+                 412,
                  "PR412-OD-0002")
-    assert_no_content(delete(client, extrole_key(ROLE1, "rel1"), headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(delete(client, extrole_key(ROLE1, "rel1"), headers=if_match(etag)))
 
 
-# --- links and navigation (pages 250–255) ----------------------------------------------------------------------------
+# --- links and navigation (pages 250–255) -------------------------------------------------------------------
 
 def test_link_and_list_roles(client, cell):
     create_relation(client, "rel1")
@@ -449,7 +460,8 @@ def test_expand(client, cell):
     create_extrole(client, ROLE1, "rel1")
     must_link(client, extrole_key(ROLE1, "rel1"), "_Role", role_key("role1"))
     item = results(get(client, extrole_key(ROLE1, "rel1"), **{"$expand": "_Relation,_Role"}))
-    assert isinstance(item["_Relation"], list), item["_Relation"]  # N:1 inlined as an array (see test_ctl_role)
+    assert isinstance(item["_Relation"],
+                      list), item["_Relation"]  # N:1 inlined as an array (see test_ctl_role)
     assert [r["Name"] for r in item["_Relation"]] == ["rel1"]
     assert [r["Name"] for r in item["_Role"]] == ["role1"]
     listed = results(get(client, "ExtRole", **{"$expand": "_Role"}))[0]

@@ -4,12 +4,13 @@ cell deleted recursively (apiref 201–266, 2AB–2B0; notes §5.3–§5.5, §2.
 
 from __future__ import annotations
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+import pytest
+
+from tests.api._ctl_support import (
     account_key,
     assert_entity,
     assert_no_content,
     box_key,
-    cell,
     create_account,
     create_box,
     create_extcell,
@@ -23,6 +24,7 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     links_of,
     merge,
     must_link,
+    new_cell,
     post,
     put,
     relation_key,
@@ -34,6 +36,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     values,
 )
 from tests.helpers import MASTER_AUTH, assert_error
+
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
 
 APP = "https://app1.example/"
 PARTNER = "https://partner.example/"
@@ -78,7 +86,8 @@ def test_graph_lifecycle(client, cell):
     assert post(client, f"{colleague}/_ExtRole", {"ExtRole": DOCTOR_CLASS}).status_code == 201
     assert post(client, "ExtRole", {"ExtRole": NURSE_CLASS, "_Relation.Name": "+colleague:work",
                                     "_Relation._Box.Name": "box1"}).status_code == 201
-    must_link(client, extrole_key(DOCTOR_CLASS, "+colleague:work", "box1"), "_Role", role_key("doctor", "box1"))
+    must_link(client, extrole_key(DOCTOR_CLASS, "+colleague:work", "box1"), "_Role", role_key("doctor",
+                                                                                              "box1"))
     assert post(client, f"{extrole_key(NURSE_CLASS, '+colleague:work', 'box1')}/_Role",
                 {"Name": "visiting-nurse", "_Box.Name": "box1"}).status_code == 201
 
@@ -134,7 +143,8 @@ def test_graph_lifecycle(client, cell):
     assert entity(client, colleague)["_Box.Name"] == "clinic"
     extrole = entity(client, extrole_key(DOCTOR_CLASS, "+colleague:work", "clinic"))
     assert_entity(extrole, "ExtRole", extrole_key(DOCTOR_CLASS, "+colleague:work", "clinic"),
-                  {"ExtRole": DOCTOR_CLASS, "_Relation.Name": "+colleague:work", "_Relation._Box.Name": "clinic"})
+                  {"ExtRole": DOCTOR_CLASS, "_Relation.Name": "+colleague:work",
+                   "_Relation._Box.Name": "clinic"})
     assert links_of(client, account_key("alice"), "_Role") == uri_set(
         [uri(role_key("admin")), uri(role_key("doctor", "clinic")), uri(role_key("nurse", "clinic"))])
     assert links_of(client, extcell_key(PARTNER), "_Relation") == uri_set([uri(colleague)])
@@ -186,7 +196,8 @@ def test_box_rename_moves_the_whole_subtree(client, cell):
     create_box(client, "box1")
     create_role(client, "role1", "box1")
     create_relation(client, "rel1", "box1")
-    assert post(client, f"{relation_key('rel1', 'box1')}/_ExtRole", {"ExtRole": DOCTOR_CLASS}).status_code == 201
+    assert post(client, f"{relation_key('rel1', 'box1')}/_ExtRole",
+                {"ExtRole": DOCTOR_CLASS}).status_code == 201
     must_link(client, role_key("role1", "box1"), "_ExtRole", extrole_key(DOCTOR_CLASS, "rel1", "box1"))
     assert_no_content(merge(client, box_key("box1"), {"Name": "box2"}))
     assert entity(client, role_key("role1", "box2"))["_Box.Name"] == "box2"
@@ -218,6 +229,7 @@ def test_account_role_matrix(client, cell):
         assert sorted(values(get(client, f"{account_key(account)}/_Role"))) == sorted(expected[account])
     for role, box in roles:
         linked = sorted(a for a in accounts if role in expected[a])
-        assert links_of(client, role_key(role, box), "_Account") == uri_set([uri(account_key(a)) for a in linked])
+        assert links_of(client, role_key(role, box),
+                        "_Account") == uri_set([uri(account_key(a)) for a in linked])
     assert_no_content(delete(client, account_key("acc0")))
     assert links_of(client, role_key("r0"), "_Account") == uri_set([uri(account_key("acc2"))])

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     CTL,
     account_key,
     assert_no_content,
     box_key,
-    cell,
     create_account,
     create_box,
     create_extcell,
@@ -26,6 +25,7 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     link,
     links_of,
     must_link,
+    new_cell,
     path,
     relation_key,
     results,
@@ -36,6 +36,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     values,
 )
 from tests.helpers import MASTER_AUTH, assert_error
+
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
 
 EXT = "https://cell2.example/"
 DOCTOR = "https://app.example/__role/__/doctor"
@@ -77,7 +83,7 @@ MANY_TO_MANY = [
 ]
 
 
-# --- N:N: create, list, duplicate, delete --------------------------------------------------------------
+# --- N:N: create, list, duplicate, delete -------------------------------------------------------------------
 
 @pytest.mark.parametrize("source,nav,target,back", MANY_TO_MANY)
 def test_link_is_listed_from_both_sides(objects, source, nav, target, back):
@@ -192,7 +198,7 @@ def test_links_only_join_the_given_pair(objects):
     assert links_of(objects, role_key("role2"), "_Account") == []
 
 
-# --- N:1 from both sides: Role→_Box and Box→_Role (notes §5.3) ---------------------------------------------------
+# --- N:1 from both sides: Role→_Box and Box→_Role (notes §5.3) ----------------------------------------------
 
 def test_role_to_box_link_moves_the_role(objects):
     before = etag_parts(etag_of(objects, KEYS["Role"]))[0]
@@ -291,7 +297,7 @@ def test_n_to_1_link_keeps_the_n_to_n_links(objects):
     assert links_of(objects, KEYS["Account"], "_Role") == uri_set([uri(role_key("role1", "box1"))])
 
 
-# --- the error table of notes §5.3 ---------------------------------------------------------------------------------
+# --- the error table of notes §5.3 --------------------------------------------------------------------------
 
 UNKNOWN_NAVS = [
     pytest.param("Role", "_Foo", id="Role-_Foo"),
@@ -330,7 +336,8 @@ def test_unknown_navigation_property_on_delete(objects):
 
 
 def test_key_given_on_post(objects):
-    response = objects.post(path(f"{KEYS['Role']}/$links/_Account('acc1')"), json={"uri": uri(KEYS["Account"])},
+    response = objects.post(path(f"{KEYS['Role']}/$links/_Account('acc1')"),
+                            json={"uri": uri(KEYS["Account"])},
                             headers=MASTER_AUTH)
     body = assert_error(response, 400, "PR400-OD-0010")
     assert body["message"]["value"] == "Key for Navigation Property should not be specified in $links POST."
@@ -354,7 +361,8 @@ def test_put_without_key(objects):
 def test_put_with_key_is_not_implemented(objects):
     """notes §5.3: ``$links`` PUT → 501 (pages 208/219/230/241/252/263: 'Update ... links')."""
     must_link(objects, KEYS["Role"], "_Account", KEYS["Account"])
-    response = objects.put(path(f"{KEYS['Role']}/$links/_Account('acc1')"), json={"uri": uri(KEYS["Account"])},
+    response = objects.put(path(f"{KEYS['Role']}/$links/_Account('acc1')"),
+                           json={"uri": uri(KEYS["Account"])},
                            headers=MASTER_AUTH)
     assert_error(response, 501, "PR501-MC-0001")
 
@@ -373,7 +381,8 @@ def test_get_with_a_key_is_rejected(objects):
     pytest.param("Relation", "_Role", "Role", id="Relation-_Role"),
 ])
 def test_already_existing_link_conflicts(objects, source, nav, target):
-    """N:N case; the N:1 cases are test_already_linked_role_from_the_*_side and test_linking_to_the_same_box_again."""
+    """N:N case; the N:1 cases are test_already_linked_role_from_the_*_side and
+    test_linking_to_the_same_box_again."""
     must_link(objects, KEYS[source], nav, KEYS[target])
     assert_error(link(objects, KEYS[source], nav, uri(KEYS[target])), 409, "PR409-OD-0002")
 
@@ -434,4 +443,5 @@ def test_missing_source_on_delete(objects):
 
 
 def test_source_in_the_wrong_box_is_missing(objects):
-    assert_error(link(objects, role_key("role1", "box1"), "_Account", uri(KEYS["Account"])), 404, "PR404-OD-0000")
+    assert_error(link(objects, role_key("role1", "box1"), "_Account", uri(KEYS["Account"])), 404,
+                 "PR404-OD-0000")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     assert_all_navs,
     assert_core_navs,
     assert_created,
     assert_entity,
     assert_no_content,
     box_key,
-    cell,
     create_box,
     create_extcell,
     create_extrole,
@@ -25,9 +24,11 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     extcell_key,
     extrole_key,
     get,
+    if_match,
     links_of,
     merge,
     must_link,
+    new_cell,
     post,
     put,
     relation_key,
@@ -38,6 +39,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     values,
 )
 from tests.helpers import MASTER_AUTH, assert_error
+
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
 
 EXT = "https://cell2.example/"
 DOCTOR = "https://app.example/__role/__/doctor"
@@ -52,7 +59,8 @@ def relations(client, **params):
 
 def test_create_in_the_main_box(client, cell):
     response = post(client, "Relation", {"Name": "relation1"})
-    item = assert_created(response, "Relation", relation_key("relation1"), {"Name": "relation1", "_Box.Name": None})
+    item = assert_created(response, "Relation", relation_key("relation1"), {"Name": "relation1",
+                                                                            "_Box.Name": None})
     assert_core_navs(item, "Relation")
 
 
@@ -134,7 +142,7 @@ def test_same_name_in_main_box_and_box(client, cell):
     assert relations(client) == [("rel1", ""), ("rel1", "box1")]
 
 
-# --- retrieve (page 236) ---------------------------------------------------------------------------------------
+# --- retrieve (page 236) ------------------------------------------------------------------------------------
 
 def test_key_with_plus_and_colon_encoded(client, cell):
     """Keys are URL-encoded (notes §5.2): ``+`` → ``%2B``, ``:`` → ``%3A``."""
@@ -161,7 +169,8 @@ def test_retrieve_by_metadata_uri(client, cell):
                   {"Name": "+rel:1", "_Box.Name": "box1"})
 
 
-@pytest.mark.parametrize("key", ["Relation('rel1')", "Relation(Name='rel1')", "Relation(Name='rel1',_Box.Name=null)"])
+@pytest.mark.parametrize("key", ["Relation('rel1')", "Relation(Name='rel1')",
+                                 "Relation(Name='rel1',_Box.Name=null)"])
 def test_main_box_key_forms(client, cell, key):
     create_relation(client, "rel1")
     assert results(get(client, key))["Name"] == "rel1"
@@ -179,7 +188,7 @@ def test_retrieve_navigation_like_page_236(client, cell):
     assert_all_navs(entity(client, relation_key("rel1")), "Relation")
 
 
-# --- list (page 235) ---------------------------------------------------------------------------------------------
+# --- list (page 235) ----------------------------------------------------------------------------------------
 
 @pytest.fixture
 def some_relations(client, cell):
@@ -200,14 +209,16 @@ def test_list(some_relations):
 
 
 def test_list_filter_orderby_top_count(some_relations):
-    assert relations(some_relations, **{"$filter": "startswith(Name,'f')"}) == [("family", "box1"), ("friend", "")]
+    assert relations(some_relations, **{"$filter": "startswith(Name,'f')"}) == [("family", "box1"),
+                                                                                ("friend", "")]
     assert relations(some_relations, **{"$filter": "Name eq '+colleague:work'"}) == [("+colleague:work", "")]
-    body = get(some_relations, "Relation", **{"$orderby": "Name", "$top": "2", "$inlinecount": "allpages"}).json()
+    body = get(some_relations, "Relation", **{"$orderby": "Name", "$top": "2",
+                                              "$inlinecount": "allpages"}).json()
     assert [i["Name"] for i in body["d"]["results"]] == ["+colleague:work", "family"]
     assert body["d"]["__count"] == "3"
 
 
-# --- update (page 237) ----------------------------------------------------------------------------------------------
+# --- update (page 237) --------------------------------------------------------------------------------------
 
 def test_put_rename(client, cell):
     created = create_relation(client, "rel1")
@@ -261,22 +272,23 @@ def test_put_onto_an_existing_key(client, cell):
 def test_put_invalid(client, cell):
     etag = create_relation(client, "rel1")["__metadata"]["etag"]
     assert_error(put(client, relation_key("rel1"), {"Name": ":rel"}), 400, "PR400-OD-0006")
-    assert_error(put(client, relation_key("rel1"), {"Name": "rel1", "_Box.Name": "nobox"}), 400, "PR400-OD-0024")
+    assert_error(put(client, relation_key("rel1"), {"Name": "rel1", "_Box.Name": "nobox"}), 400,
+                 "PR400-OD-0024")
     assert etag_of(client, relation_key("rel1")) == etag
 
 
 def test_put_if_match(client, cell):
     etag = create_relation(client, "rel1")["__metadata"]["etag"]
-    assert_error(put(client, relation_key("rel1"), {"Name": "rel2"}, headers={**MASTER_AUTH, "If-Match": 'W/"4-4"'}),
+    assert_error(put(client, relation_key("rel1"), {"Name": "rel2"}, headers=if_match('W/"4-4"')),
                  412, "PR412-OD-0002")
-    assert_no_content(put(client, relation_key("rel1"), {"Name": "rel2"}, headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(put(client, relation_key("rel1"), {"Name": "rel2"}, headers=if_match(etag)))
 
 
 def test_put_missing(client, cell):
     assert_error(put(client, relation_key("nope"), {"Name": "nope"}), 404, "PR404-OD-0002")
 
 
-# --- partial update (page 2AE) ---------------------------------------------------------------------------------------
+# --- partial update (page 2AE) ------------------------------------------------------------------------------
 
 def test_merge_box_only(client, cell):
     create_box(client, "box1")
@@ -303,11 +315,11 @@ def test_merge_into_a_box_with_the_same_name(client, cell):
 
 def test_merge_if_match(client, cell):
     create_relation(client, "rel1")
-    assert_error(merge(client, relation_key("rel1"), {"Name": "x"}, headers={**MASTER_AUTH, "If-Match": 'W/"1-3"'}),
+    assert_error(merge(client, relation_key("rel1"), {"Name": "x"}, headers=if_match('W/"1-3"')),
                  412, "PR412-OD-0002")
 
 
-# --- delete (page 238; notes §5.4) ------------------------------------------------------------------------------------
+# --- delete (page 238; notes §5.4) --------------------------------------------------------------------------
 
 def test_delete(client, cell):
     create_relation(client, "rel1")
@@ -350,12 +362,12 @@ def test_delete_missing(client, cell):
 
 def test_delete_if_match(client, cell):
     etag = create_relation(client, "rel1")["__metadata"]["etag"]
-    assert_error(delete(client, relation_key("rel1"), headers={**MASTER_AUTH, "If-Match": 'W/"2-2"'}), 412,
+    assert_error(delete(client, relation_key("rel1"), headers=if_match('W/"2-2"')), 412,
                  "PR412-OD-0002")
-    assert_no_content(delete(client, relation_key("rel1"), headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(delete(client, relation_key("rel1"), headers=if_match(etag)))
 
 
-# --- navigation (pages 243, 244) ---------------------------------------------------------------------------------------
+# --- navigation (pages 243, 244) ----------------------------------------------------------------------------
 
 def test_create_extrole_via_navigation(client, cell):
     """The ExtRole belongs to the Relation it is created under (1:N)."""

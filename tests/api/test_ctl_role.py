@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._ctl_support import (  # noqa: F401 - fixtures
+from tests.api._ctl_support import (
     account_key,
     assert_all_navs,
     assert_core_navs,
@@ -13,7 +13,6 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     assert_entity,
     assert_no_content,
     box_key,
-    cell,
     create_account,
     create_box,
     create_extcell,
@@ -27,9 +26,11 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
     extcell_key,
     extrole_key,
     get,
+    if_match,
     links_of,
     merge,
     must_link,
+    new_cell,
     post,
     put,
     relation_key,
@@ -41,6 +42,12 @@ from tests.api._ctl_support import (  # noqa: F401 - fixtures
 )
 from tests.helpers import MASTER_AUTH, assert_error
 
+
+@pytest.fixture
+def cell(client):
+    return new_cell(client)
+
+
 EXT = "https://cell2.example/"
 EXT_ROLE = "https://app.example/__role/__/doctor"
 
@@ -49,7 +56,7 @@ def roles(client, **params):
     return sorted((item["Name"], item["_Box.Name"] or "") for item in results(get(client, "Role", **params)))
 
 
-# --- create (page 201) --------------------------------------------------------------------------------
+# --- create (page 201) --------------------------------------------------------------------------------------
 
 def test_create_role_in_the_main_box(client, cell):
     response = post(client, "Role", {"Name": "role1"})
@@ -155,7 +162,7 @@ def test_same_name_in_different_boxes(client, cell):
     assert roles(client) == [("role1", ""), ("role1", "box1"), ("role1", "box2")]
 
 
-# --- retrieve (page 203): key forms (notes §5.2) ---------------------------------------------------------
+# --- retrieve (page 203): key forms (notes §5.2) ------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["Role('role1')", "Role(Name='role1')", "Role(Name='role1',_Box.Name=null)",
                                  "Role(_Box.Name=null,Name='role1')"])
@@ -166,14 +173,16 @@ def test_main_box_key_forms(client, cell, key):
     assert_entity(results(response), "Role", role_key("role1"), {"Name": "role1", "_Box.Name": None})
 
 
-@pytest.mark.parametrize("key", ["Role(Name='role1',_Box.Name='box1')", "Role(_Box.Name='box1',Name='role1')"])
+@pytest.mark.parametrize("key", ["Role(Name='role1',_Box.Name='box1')",
+                                 "Role(_Box.Name='box1',Name='role1')"])
 def test_box_key_forms(client, cell, key):
     create_box(client, "box1")
     created = create_role(client, "role1", "box1")
     response = get(client, key)
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == created["__metadata"]["etag"]
-    assert_entity(results(response), "Role", role_key("role1", "box1"), {"Name": "role1", "_Box.Name": "box1"})
+    assert_entity(results(response), "Role", role_key("role1", "box1"), {"Name": "role1",
+                                                                         "_Box.Name": "box1"})
 
 
 def test_single_value_key_means_the_main_box(client, cell):
@@ -197,14 +206,15 @@ def test_retrieve_shows_the_navigation_properties_of_page_203(client, cell):
     assert_core_navs(item, "Role")
 
 
-@pytest.mark.parametrize("key", ["Role(1)", "Role(Name=1)", "Role(Name='role1',_Box.Name=2)", "Role(Nome='r')",
+@pytest.mark.parametrize("key", ["Role(1)", "Role(Name=1)", "Role(Name='role1',_Box.Name=2)",
+                                 "Role(Nome='r')",
                                  "Role(Name='r1',Name='r2')"])
 def test_malformed_keys(client, cell, key):
     create_role(client, "role1")
     assert_error(get(client, key), 400, "PR400-OD-0004")
 
 
-# --- list (page 202) ------------------------------------------------------------------------------------
+# --- list (page 202) ----------------------------------------------------------------------------------------
 
 @pytest.fixture
 def some_roles(client, cell):
@@ -235,7 +245,8 @@ def test_list_filter(some_roles):
 
 
 def test_list_orderby_top_skip_count(some_roles):
-    body = get(some_roles, "Role", **{"$orderby": "Name desc", "$top": "2", "$inlinecount": "allpages"}).json()
+    body = get(some_roles, "Role", **{"$orderby": "Name desc", "$top": "2",
+                                      "$inlinecount": "allpages"}).json()
     assert [i["Name"] for i in body["d"]["results"]] == ["gamma", "beta"]
     assert body["d"]["__count"] == "4"
     assert values(get(some_roles, "Role", **{"$orderby": "Name desc", "$skip": "2"})) == ["alpha", "alpha"]
@@ -248,18 +259,20 @@ def test_list_inlinecount_with_filter(some_roles):
     assert body["d"]["__count"] == "2"
 
 
-def test_list_select_keeps_the_key(some_roles):
-    """$select returns the selected properties plus the whole key (Java's createOEntity always adds keys)."""
+def test_list_select_returns_only_what_was_selected(some_roles):
+    """notes §7.2 / page 406: only __metadata, __published and __updated escape $select; the key stays
+    readable from __metadata.uri."""
     items = results(get(some_roles, "Role", **{"$select": "Name", "$filter": "Name eq 'beta'"}))
     assert items[0]["Name"] == "beta"
-    assert items[0]["_Box.Name"] == "box1"
+    assert "_Box.Name" not in items[0]
+    assert "_Box.Name='box1'" in items[0]["__metadata"]["uri"]
 
 
 def test_list_filter_unknown_property(some_roles):
     assert_error(get(some_roles, "Role", **{"$filter": "Schema eq 'x'"}), 400, "PR400-OD-0045")
 
 
-# --- update (page 204) -------------------------------------------------------------------------------------
+# --- update (page 204) --------------------------------------------------------------------------------------
 
 def test_put_rename(client, cell):
     created = create_role(client, "role1")
@@ -298,7 +311,8 @@ def test_put_moves_the_role_to_another_box(client, cell):
 
 
 def test_put_without_box_resets_to_the_main_box(client, cell):
-    """notes §5.5: PUT replaces the whole entity; the omitted ``_Box.Name`` becomes null (notes §5.3: moves)."""
+    """notes §5.5: PUT replaces the whole entity; the omitted ``_Box.Name`` becomes null
+    (notes §5.3: the role moves)."""
     create_box(client, "box1")
     create_role(client, "role1", "box1")
     assert_no_content(put(client, role_key("role1", "box1"), {"Name": "role1"}))
@@ -308,7 +322,8 @@ def test_put_without_box_resets_to_the_main_box(client, cell):
 
 def test_put_into_a_missing_box(client, cell):
     create_role(client, "role1")
-    assert_error(put(client, role_key("role1"), {"Name": "role1", "_Box.Name": "nobox"}), 400, "PR400-OD-0024")
+    assert_error(put(client, role_key("role1"), {"Name": "role1", "_Box.Name": "nobox"}), 400,
+                 "PR400-OD-0024")
     assert entity(client, role_key("role1"))["_Box.Name"] is None
 
 
@@ -333,11 +348,11 @@ def test_put_if_match(client, cell):
     stale = {**MASTER_AUTH, "If-Match": 'W/"1-1"'}
     assert_error(put(client, role_key("role1"), {"Name": "role2"}, headers=stale), 412, "PR412-OD-0002")
     assert entity(client, role_key("role1"))["Name"] == "role1"
-    response = put(client, role_key("role1"), {"Name": "role2"}, headers={**MASTER_AUTH, "If-Match": etag})
+    response = put(client, role_key("role1"), {"Name": "role2"}, headers=if_match(etag))
     assert_no_content(response)
 
 
-# --- partial update (page 2AB) -----------------------------------------------------------------------------
+# --- partial update (page 2AB) ------------------------------------------------------------------------------
 
 def test_merge_name_keeps_the_box(client, cell):
     create_box(client, "box1")
@@ -386,7 +401,7 @@ def test_merge_into_a_missing_box(client, cell):
 
 def test_merge_if_match(client, cell):
     create_role(client, "role1")
-    assert_error(merge(client, role_key("role1"), {"Name": "x"}, headers={**MASTER_AUTH, "If-Match": 'W/"3-3"'}),
+    assert_error(merge(client, role_key("role1"), {"Name": "x"}, headers=if_match('W/"3-3"')),
                  412, "PR412-OD-0002")
 
 
@@ -394,7 +409,7 @@ def test_merge_missing(client, cell):
     assert_error(merge(client, role_key("nope"), {"Name": "x"}), 404, "PR404-OD-0002")
 
 
-# --- delete (page 205; notes §5.4) -------------------------------------------------------------------------
+# --- delete (page 205; notes §5.4) --------------------------------------------------------------------------
 
 def test_delete(client, cell):
     create_role(client, "role1")
@@ -452,18 +467,19 @@ def test_a_recreated_role_has_no_old_links(client, cell):
 
 def test_delete_if_match(client, cell):
     etag = create_role(client, "role1")["__metadata"]["etag"]
-    assert_error(delete(client, role_key("role1"), headers={**MASTER_AUTH, "If-Match": 'W/"1-2"'}), 412,
+    assert_error(delete(client, role_key("role1"), headers=if_match('W/"1-2"')), 412,
                  "PR412-OD-0002")
-    assert_no_content(delete(client, role_key("role1"), headers={**MASTER_AUTH, "If-Match": etag}))
+    assert_no_content(delete(client, role_key("role1"), headers=if_match(etag)))
 
 
-# --- navigation (pages 210, 211) -------------------------------------------------------------------------
+# --- navigation (pages 210, 211) ----------------------------------------------------------------------------
 
 def test_create_account_via_navigation(client, cell):
     create_role(client, "role1")
     response = post(client, f"{role_key('role1')}/_Account", {"Name": "acc1"})
     assert_created(response, "Account", account_key("acc1"),
-                   {"Name": "acc1", "Type": "basic", "Cell": None, "IPAddressRange": None, "Status": "active"})
+                   {"Name": "acc1", "Type": "basic", "Cell": None, "IPAddressRange": None,
+                    "Status": "active"})
     assert links_of(client, role_key("role1"), "_Account") == uri_set([uri(account_key("acc1"))])
 
 
@@ -479,7 +495,8 @@ def test_create_relation_via_navigation(client, cell):
     create_role(client, "role1", "box1")
     response = post(client, f"{role_key('role1', 'box1')}/_Relation", {"Name": "rel1", "_Box.Name": "box1"})
     assert_created(response, "Relation", relation_key("rel1", "box1"), {"Name": "rel1", "_Box.Name": "box1"})
-    assert links_of(client, role_key("role1", "box1"), "_Relation") == uri_set([uri(relation_key("rel1", "box1"))])
+    assert links_of(client, role_key("role1", "box1"), "_Relation") == uri_set([uri(relation_key("rel1",
+                                                                                                 "box1"))])
 
 
 def test_create_extrole_via_navigation(client, cell):
@@ -528,7 +545,7 @@ def test_list_via_navigation_of_a_box_role(client, cell):
     assert values(get(client, "Role(Name='role1',_Box.Name='box1')/_ExtCell"), "Url") == [EXT]
 
 
-# --- $expand (page 405) --------------------------------------------------------------------------------
+# --- $expand (page 405) -------------------------------------------------------------------------------------
 
 def test_expand_box_on_the_list(client, cell):
     create_box(client, "box1")
