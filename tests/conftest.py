@@ -1,24 +1,27 @@
 """Fixtures: every API and storage test runs on SQLite and, when CELLAR_TEST_POSTGRES_URL is set
-(``make test`` starts a throwaway cluster), on PostgreSQL too."""
+(``make test`` starts a throwaway cluster), on PostgreSQL too.
+
+Databases are migrated once per session (and per xdist worker) and then reset for each test: a
+copied SQLite file, or truncated PostgreSQL tables. Every test still starts from an empty unit.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from starlette.testclient import TestClient
-
-from sqlalchemy import insert
 
 from cellar.app import build_services, create_app
 from cellar.auth.keyring import _new_unit_keys
-from cellar.storage.tables import unit_kv
 from cellar.settings import Settings, finish, normalize_database_url
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate
+from cellar.storage.tables import metadata, unit_kv
 
 MASTER = "test-master-token"
 UNIT = "http://localhost:8080/"
@@ -31,36 +34,61 @@ BACKENDS = [
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str | None]:
+def unit_keys_value() -> str:
+    """RSA key generation is slow: every test database gets the same pre-made unit keys."""
+    return _new_unit_keys("localhost")
+
+
+def _migrated(url: str, unit_keys: str) -> None:
+    storage = open_storage(url)
+    migrate(storage)
+    with storage.transaction("test.seed") as tx:
+        tx.conn.execute(insert(unit_kv).values(key="unit_keys", value=unit_keys))
+    storage.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, unit_keys_value: str) -> Path:
+    path = tmp_path_factory.mktemp("template") / "cellar.db"
+    _migrated(f"sqlite:///{path}", unit_keys_value)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database(unit_keys_value: str) -> Iterator[str | None]:
     """One database per xdist worker, so parallel workers never see each other's rows."""
     if not POSTGRES_URL:
         yield None
         return
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"cellar_{worker}"
+    name = f"cellar_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = create_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    _migrated(url, unit_keys_value)
+    yield url
 
 
-def _reset_postgres(url: str) -> None:
+def _reset_postgres(url: str, unit_keys: str) -> None:
     engine = create_engine(normalize_database_url(url))
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        conn.execute(insert(unit_kv).values(key="unit_keys", value=unit_keys))
     engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, unit_keys_value: str) -> str:
     if request.param == "postgres":
-        assert postgres_database is not None
-        _reset_postgres(postgres_database)
-        return postgres_database
-    return f"sqlite:///{tmp_path / 'cellar.db'}"
+        url = request.getfixturevalue("postgres_database")
+        _reset_postgres(url, unit_keys_value)
+        return str(url)
+    path = tmp_path / "cellar.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -68,18 +96,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return finish(Settings(master_token=MASTER, data_dir=tmp_path, database_url=database_url, unit_url=UNIT))
 
 
-@pytest.fixture(scope="session")
-def unit_keys_value() -> str:
-    """RSA key generation is slow: every test database gets the same pre-made unit keys."""
-    return _new_unit_keys("localhost")
-
-
 @pytest.fixture
-def storage(settings: Settings, unit_keys_value: str) -> Iterator[Storage]:
+def storage(settings: Settings) -> Iterator[Storage]:
     storage = open_storage(settings.database_url)
     migrate(storage)
-    with storage.transaction("test.seed") as tx:
-        tx.conn.execute(insert(unit_kv).values(key="unit_keys", value=unit_keys_value))
     yield storage
     storage.dispose()
 

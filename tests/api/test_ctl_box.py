@@ -479,6 +479,20 @@ def test_put_with_mismatched_if_match(client, cell, stale):
     assert entity(client, box_key("box1"))["Schema"] == APP
 
 
+def test_put_with_the_strong_form_of_the_etag(client, cell):
+    """notes §8.3: If-Match must look like ``W/"{version}-{updated}"``; the strong form does not match."""
+    etag = create_box(client, "box1")["__metadata"]["etag"]
+    response = put(client, box_key("box1"), {"Name": "box1"}, headers=if_match(etag[2:]))
+    assert_error(response, 412, "PR412-OD-0002")
+
+
+def test_merge_rename_onto_an_existing_box(client, cell):
+    create_box(client, "box1")
+    create_box(client, "box2")
+    assert_error(merge(client, box_key("box1"), {"Name": "box2"}), 409, "PR409-OD-0003")
+    assert list_values(client, "Box") == ["box1", "box2"]
+
+
 def test_put_with_an_old_etag_after_an_update(client, cell):
     first = create_box(client, "box1")["__metadata"]["etag"]
     assert_no_content(put(client, box_key("box1"), {"Name": "box1", "Schema": APP}))

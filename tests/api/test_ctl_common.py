@@ -236,6 +236,15 @@ def test_etag_header_matches_metadata_on_get(client, cell, entity_set):
 
 
 @pytest.mark.parametrize("entity_set", SETS)
+def test_if_none_match_on_get(client, cell, entity_set):
+    """notes §5.5: a matching If-None-Match → 304; a stale one → 200."""
+    key = make_sample(client, entity_set)
+    etag = get(client, key).headers["etag"]
+    assert get(client, key, headers={**MASTER_AUTH, "If-None-Match": etag}).status_code == 304
+    assert get(client, key, headers={**MASTER_AUTH, "If-None-Match": 'W/"99-1"'}).status_code == 200
+
+
+@pytest.mark.parametrize("entity_set", SETS)
 def test_list_has_no_count_unless_asked(client, cell, entity_set):
     make_sample(client, entity_set)
     body = get(client, entity_set).json()

@@ -78,8 +78,9 @@ def test_create_role_in_a_box(client, cell):
 
 
 def test_create_role_in_a_missing_box(client, cell):
-    """notes §5.3: a missing parent → 400 PR400-OD-0024."""
-    assert_error(post(client, "Role", {"Name": "role1", "_Box.Name": "nobox"}), 400, "PR400-OD-0024")
+    """notes §5.3: a missing parent → 400 PR400-OD-0024; {0} is the given name (Java's RoleCreateTest)."""
+    body = assert_error(post(client, "Role", {"Name": "role1", "_Box.Name": "nobox"}), 400, "PR400-OD-0024")
+    assert body["message"]["value"] == "[nobox] does not exist."
     assert roles(client) == []
 
 

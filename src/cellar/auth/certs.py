@@ -219,9 +219,12 @@ def key_to_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def key_from_pem(data: bytes) -> rsa.RSAPrivateKey:
-    """Reads PKCS#1 or PKCS#8, unencrypted; anything but RSA is refused (TCATs are RSA-signed)."""
-    key = serialization.load_pem_private_key(data, password=None)
+def key_from_pem(data: bytes, *, self_made: bool = False) -> rsa.RSAPrivateKey:
+    """Reads PKCS#1 or PKCS#8, unencrypted; anything but RSA is refused (TCATs are RSA-signed).
+
+    ``self_made`` skips the costly RSA consistency check for keys this unit generated and stored.
+    """
+    key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=self_made)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the private key is not an RSA key")
     return key

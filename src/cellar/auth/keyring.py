@@ -43,7 +43,8 @@ def load_keyring(storage: Storage, unit_url: str, trusted_ca_files: tuple[Path, 
     stored = orjson.loads(unit_value(storage, "unit_keys", lambda: _new_unit_keys(host)))
     ca_cert = cert_from_pem(stored["ca_cert"].encode())
     roots = (ca_cert, *load_trusted_roots(trusted_ca_files))
-    keys = UnitKeys(key_from_pem(stored["key"].encode()), cert_from_pem(stored["cert"].encode()), ca_cert, roots)
+    keys = UnitKeys(key_from_pem(stored["key"].encode(), self_made=True), cert_from_pem(stored["cert"].encode()),
+                    ca_cert, roots)
     if data_dir is not None:
         _publish_ca(data_dir, stored["ca_cert"])
     return Keyring(keys, TokenCodec(token_secret(storage)))
@@ -79,4 +80,4 @@ def cell_key(tx: Transaction, cell_id: str) -> tuple[str, rsa.RSAPrivateKey]:
             return kid, key
         except IntegrityError:
             row = tx.conn.execute(select(cell_keys).where(cell_keys.c.cell_id == cell_id)).one()
-    return row.kid, key_from_pem(row.private_key.encode())
+    return row.kid, key_from_pem(row.private_key.encode(), self_made=True)

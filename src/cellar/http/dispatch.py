@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import cell, ctl, token, unit
+from cellar.http import auth_endpoints, authz, cell, ctl, token, unit
 from cellar.http.context import RequestContext
 
 CROSSDOMAIN_XML = (
@@ -27,6 +27,16 @@ def split_path(raw_path: bytes) -> list[str]:
         return [unquote_to_bytes(part).decode("utf-8") for part in raw_path.split(b"/")[1:]]
     except UnicodeDecodeError:
         raise PersoniumError("PR404-MC-0001") from None
+
+
+#: Fixed endpoints directly under a cell URL (notes §1.3).
+CELL_ENDPOINTS = {
+    "__token": token.token_endpoint,
+    "__authz": authz.authorization_endpoint,
+    "__introspect": auth_endpoints.introspect,
+    "__mypassword": auth_endpoints.my_password,
+    "__certs": auth_endpoints.certs,
+}
 
 
 class Dispatcher:
@@ -66,6 +76,7 @@ class Dispatcher:
             return await cell.cell_root(request, ctx, cell_name)
         if segments[0] == "__ctl":
             return await ctl.cell_ctl(request, ctx, cell_name, segments[1:])
-        if segments == ["__token"]:
-            return await token.token_endpoint(request, ctx, cell_name)
+        handler = CELL_ENDPOINTS.get(segments[0]) if len(segments) == 1 else None
+        if handler is not None:
+            return await handler(request, ctx, cell_name)
         return await cell.cell_path(request, ctx, cell_name, segments)
