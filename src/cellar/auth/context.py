@@ -31,6 +31,8 @@ class AccessContext:
     error_code: str | None = None
     #: Role instance URLs (``{cellUrl}__role/{box}/{name}``) this caller holds in the cell.
     roles: tuple[str, ...] = field(default=())
+    #: The ids of those roles, which is how ACLs name them.
+    role_ids: tuple[str, ...] = field(default=())
     #: Basic credentials were given (valid only on some box-level resources).
     basic: bool = False
     issuer: str | None = None

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from cellar.auth import saml
 from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
 from cellar.auth.keyring import Keyring
-from cellar.auth.roles import account_roles, visitor_roles
+from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now
 from cellar.errors import PersoniumError
 from cellar.storage import tables
@@ -115,9 +115,11 @@ def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: Local
     if token.kind is TokenKind.PASSWORD_CHANGE:
         return AccessContext(AccessKind.PASSWORD_CHANGE, **common)
     if token.kind is TokenKind.VISITOR_ACCESS:
-        return AccessContext(AccessKind.VISITOR, roles=token.roles, **common)
-    roles = tuple(role.instance_url(cell_url) for role in _current_roles(tx, cell["id"], token.subject))
-    return AccessContext(AccessKind.ACCOUNT, roles=roles, **common)
+        ids = role_ids_for_urls(tx, cell["id"], cell_url, token.roles)
+        return AccessContext(AccessKind.VISITOR, roles=token.roles, role_ids=ids, **common)
+    roles = _current_roles(tx, cell["id"], token.subject)
+    return AccessContext(AccessKind.ACCOUNT, roles=tuple(role.instance_url(cell_url) for role in roles),
+                         role_ids=tuple(role.id for role in roles), **common)
 
 
 def _current_roles(tx: Transaction, cell_id: str, account: str) -> list[Any]:
@@ -151,7 +153,8 @@ def _trans_cell(env: AuthEnv, text: str, unit_user: str | None,
         return _invalid("PR401-AU-0006")
     roles = visitor_roles(tx, env.urls, row["id"], token.subject, token.issuer, token.roles)
     return AccessContext(AccessKind.TRANS, subject=token.subject, issuer=token.issuer, schema=token.schema,
-                         scopes=token.scopes, roles=tuple(r.instance_url(cell_url) for r in roles), token=token)
+                         scopes=token.scopes, roles=tuple(r.instance_url(cell_url) for r in roles),
+                         role_ids=tuple(r.id for r in roles), token=token)
 
 
 def _is_unit_user_token(env: AuthEnv, token: saml.TransCellToken) -> bool:

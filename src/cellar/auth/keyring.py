@@ -18,6 +18,7 @@ from cellar.auth.certs import (
     UnitKeys,
     cert_from_pem,
     cert_to_pem,
+    cell_jwks,
     generate_unit_ca_and_cert,
     key_from_pem,
     key_to_pem,
@@ -81,3 +82,9 @@ def cell_key(tx: Transaction, cell_id: str) -> tuple[str, rsa.RSAPrivateKey]:
         except IntegrityError:
             row = tx.conn.execute(select(cell_keys).where(cell_keys.c.cell_id == cell_id)).one()
     return row.kid, key_from_pem(row.private_key.encode(), self_made=True)
+
+
+def cell_public_jwks(tx: Transaction, cell_id: str) -> dict[str, list[dict[str, str]]]:
+    """The ``__certs`` body: the cell's public signing key as a JWK set (the key is made on first use)."""
+    kid, key = cell_key(tx, cell_id)
+    return cell_jwks(key.public_key(), kid)

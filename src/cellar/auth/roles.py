@@ -16,6 +16,7 @@ R, B, L = tables.roles, tables.boxes, tables.links
 
 @dataclass(frozen=True)
 class RoleRef:
+    id: str
     name: str
     box: str | None  # None: the main box
     box_schema: str | None
@@ -34,9 +35,9 @@ def _roles_linked(tx: Transaction, other_type: str, other_ids: Iterable[str]) ->
         return []
     # The link row orders its ends by type name: Account/ExtCell/ExtRole/Relation all sort before Role.
     linked = select(L.c.id2).where(L.c.type1 == other_type, L.c.id1.in_(ids), L.c.type2 == "Role")
-    stmt = (select(R.c.name, B.c.name.label("box"), B.c.schema)
+    stmt = (select(R.c.id, R.c.name, B.c.name.label("box"), B.c.schema)
             .select_from(R.outerjoin(B, R.c.box_id == B.c.id)).where(R.c.id.in_(linked)))
-    return [RoleRef(row.name, row.box, row.schema) for row in tx.conn.execute(stmt)]
+    return [RoleRef(row.id, row.name, row.box, row.schema) for row in tx.conn.execute(stmt)]
 
 
 def account_roles(tx: Transaction, account_id: str) -> list[RoleRef]:
@@ -84,3 +85,28 @@ def visitor_roles(tx: Transaction, urls: UnitUrls, cell_id: str, subject: str, i
             and_(er.c.relation_id.in_(relation_ids), er.c.ext_role.in_(wanted)))).scalars().all()
         found += _roles_linked(tx, "ExtRole", ext_role_ids)
     return list(dict.fromkeys(found))
+
+
+def roles_by_id(tx: Transaction, cell_id: str, ids: Iterable[str]) -> dict[str, RoleRef]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    stmt = (select(R.c.id, R.c.name, B.c.name.label("box"), B.c.schema)
+            .select_from(R.outerjoin(B, R.c.box_id == B.c.id)).where(R.c.cell_id == cell_id, R.c.id.in_(wanted)))
+    return {row.id: RoleRef(row.id, row.name, row.box, row.schema) for row in tx.conn.execute(stmt)}
+
+
+def role_ids_for_urls(tx: Transaction, cell_id: str, cell_url: str, urls: Iterable[str]) -> tuple[str, ...]:
+    """Role instance URLs of this cell (as an AV~ token carries them) → the roles' ids."""
+    prefix = f"{cell_url}__role/"
+    wanted = set()
+    for url in urls:
+        if url.startswith(prefix) and url.count("/") == prefix.count("/") + 1:
+            box, name = url[len(prefix):].split("/")
+            wanted.add((None if box == "__" else box, name))
+    if not wanted:
+        return ()
+    stmt = (select(R.c.id, R.c.name, B.c.name.label("box"))
+            .select_from(R.outerjoin(B, R.c.box_id == B.c.id))
+            .where(R.c.cell_id == cell_id, R.c.name.in_({name for _, name in wanted})))
+    return tuple(row.id for row in tx.conn.execute(stmt) if (row.box, row.name) in wanted)

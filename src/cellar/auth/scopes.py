@@ -4,31 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-#: Cell-level privileges and the privilege each is included in (notes §4.1).
-CELL_PRIVILEGES: dict[str, str | None] = {
-    "root": None,
-    "auth": "root", "auth-read": "auth",
-    "message": "root", "message-read": "message",
-    "event": "root", "event-read": "event",
-    "log": "root", "log-read": "log",
-    "social": "root", "social-read": "social",
-    "box": "root", "box-read": "box", "box-install": "box",
-    "acl": "root", "acl-read": "acl",
-    "propfind": "root",
-    "rule": "root", "rule-read": "rule",
-    "sign": "root",
-}
+from cellar.auth.privileges import CELL
+from cellar.auth.privileges import includes as _includes
+
+CELL_PRIVILEGES = CELL
 DEFAULT_SCOPE = ("root",)
 
 
 def includes(granted: str, required: str) -> bool:
-    """``granted`` is ``required`` or one of its ancestors in the privilege tree."""
-    current: str | None = required
-    while current is not None:
-        if current == granted:
-            return True
-        current = CELL_PRIVILEGES.get(current)
-    return False
+    """``granted`` is ``required`` or one of its ancestors in the cell privilege tree."""
+    return _includes(CELL, granted, required)
 
 
 def arbitrate(requested: str | None, is_role_url: Callable[[str], bool],

@@ -1,4 +1,5 @@
-"""Cell level: the cell root (apiref 200, 296) and recursive cell delete (apiref 105)."""
+"""Cell level: the cell root — GET (apiref 200, 296), DELETE (105), ACL (289), PROPFIND (290),
+PROPPATCH (291), OPTIONS."""
 
 from __future__ import annotations
 
@@ -6,45 +7,54 @@ from typing import Any
 
 import orjson
 from lxml import etree
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cellar.auth.acl import Acl, parse_acl, render_acl
+from cellar.auth.acl_store import load_acl, save_acl
+from cellar.auth.authorize import challenge
+from cellar.auth.context import AccessKind
 from cellar.auth.credentials import require_unit_access
+from cellar.auth.roles import roles_by_id
+from cellar.dav import xml as davxml
+from cellar.dav.properties import parse_propertyupdate
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
+from cellar.http.ctl import CellRequest, load_cell_request
+from cellar.http.negotiation import read_body
 from cellar.http.unit import unit_metadata
+from cellar.storage import tables
+from cellar.storage.uow import Transaction
+from cellar.unit.cell_properties import all_properties, apply_changes
 from cellar.unit.cells import check_owner, delete_recursive, find_cell
 
 PERSONIUM_NS = "urn:x-personium:xmlns"
 CELL_ROOT_METHODS = "OPTIONS, POST, PROPFIND"
+MAX_XML_BODY = 256 * 1024
 
 
 async def cell_root(request: Request, ctx: RequestContext, cell_name: str) -> Response:
-    method = request.method
-    if method in ("GET", "HEAD"):
-        return await get_cell_root(request, ctx, cell_name)
-    if method == "DELETE":
-        return await delete_cell(request, ctx, cell_name)
-    if method == "OPTIONS":
-        await run_in_threadpool(_load, ctx, cell_name)
-        return Response(headers={"Allow": CELL_ROOT_METHODS, "Access-Control-Allow-Methods": CELL_ROOT_METHODS})
-    if method in ("PROPFIND", "PROPPATCH", "ACL"):
-        raise PersoniumError("PR501-MC-0001")
-    raise PersoniumError("PR405-MC-0001")
+    handler = CELL_ROOT_HANDLERS.get(request.method)
+    if handler is None:
+        raise PersoniumError("PR405-MC-0001")
+    return await handler(request, ctx, cell_name)
 
 
-def _load(ctx: RequestContext, cell_name: str) -> dict[str, Any]:
-    with ctx.services.storage.transaction("cell.load", write=False) as tx:
-        cell = find_cell(tx, cell_name)
-    if cell is None:
-        raise PersoniumError("PR404-DV-0003")
-    return cell
+async def _cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
+    return await run_in_threadpool(load_cell_request, ctx, cell_name)
+
+
+async def options_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
+    """With credentials, OPTIONS needs ``social-read`` (notes §8.2); without, middleware answered."""
+    (await _cell_request(ctx, cell_name)).authorize("social-read")
+    return Response(headers={"Allow": CELL_ROOT_METHODS, "Access-Control-Allow-Methods": CELL_ROOT_METHODS})
 
 
 async def get_cell_root(request: Request, ctx: RequestContext, cell_name: str) -> Response:
     """Get Cell Metadata — apiref/296 (JSON or XML); the relay HTML of apiref/200 otherwise."""
-    cell = await run_in_threadpool(_load, ctx, cell_name)
+    cell = (await _cell_request(ctx, cell_name)).cell
     cell_url = ctx.services.urls.cell_url(cell["name"])
     accept = request.headers.get("accept", "")
     if "application/json" in accept:
@@ -56,7 +66,7 @@ async def get_cell_root(request: Request, ctx: RequestContext, cell_name: str) -
         etree.SubElement(root, f"{{{PERSONIUM_NS}}}ctl").text = f"{cell_url}__ctl/"
         return Response(etree.tostring(root, xml_declaration=True, encoding="utf-8"),
                         media_type="application/xml;charset=utf-8")
-    # The relay page comes from the cell property p:relayhtmlurl (cell PROPPATCH, a later issue).
+    # The relay page comes from the cell property p:relayhtmlurl (fetching it is a later feature).
     raise PersoniumError("PR412-UI-0001", "relayhtmlurl")
 
 
@@ -79,10 +89,136 @@ async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> 
     return Response(status_code=204)
 
 
+async def acl_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
+    """Cell ACL — apiref/289: replaces the cell's ACL; privilege ``acl``."""
+    cell_request = await _cell_request(ctx, cell_name)
+    cell_request.authorize("acl")
+    body = await read_body(request, MAX_XML_BODY)
+
+    def work() -> str:
+        with ctx.services.storage.transaction("cell.acl") as tx:
+            acl = parse_acl(body, cell_request.url, _role_resolver(tx, cell_request.cell["id"], cell_request.url),
+                            cell_level=True)
+            return save_acl(tx, cell_request.cell["id"], acl)
+
+    return Response(status_code=200, headers={"ETag": await run_in_threadpool(work)})
+
+
+def _role_resolver(tx: Transaction, cell_id: str, cell_url: str) -> Any:
+    r, b = tables.roles, tables.boxes
+
+    def resolve(box: str | None, name: str) -> str:
+        box_id = None
+        if box is not None:
+            box_id = tx.conn.execute(select(b.c.id).where(b.c.cell_id == cell_id, b.c.name == box)).scalar()
+            if box_id is None:
+                raise PersoniumError("PR400-DV-0005", f"{cell_url}{box}")
+        where = (r.c.cell_id == cell_id) & (r.c.name == name) & (r.c.box_id.is_(None) if box_id is None
+                                                                 else r.c.box_id == box_id)
+        role_id = tx.conn.execute(select(r.c.id).where(where)).scalar()
+        if role_id is None:
+            raise PersoniumError("PR400-DV-0004")
+        return str(role_id)
+
+    return resolve
+
+
+async def propfind_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
+    """Cell PROPFIND — apiref/290: privilege ``propfind``; the ACL is shown with ``acl-read``."""
+    cell_request = await _cell_request(ctx, cell_name)
+    depth = _depth(request.headers.get("depth"))
+    cell_request.authorize("propfind")
+    davxml.propfind_wants_allprop(await read_body(request, MAX_XML_BODY))
+    show_acl = _may_read_acl(cell_request)
+
+    def work() -> bytes:
+        with ctx.services.storage.transaction("cell.propfind", write=False) as tx:
+            return davxml.multistatus(_cell_responses(tx, cell_request, depth, show_acl))
+
+    return Response(await run_in_threadpool(work), status_code=207, media_type=davxml.MULTISTATUS_TYPE)
+
+
+def _depth(value: str | None) -> int:
+    if value is None or value == "0":
+        return 0
+    if value == "1":
+        return 1
+    if value.lower() == "infinity":
+        raise PersoniumError("PR403-DV-0001")
+    raise PersoniumError("PR400-DV-0003", value)
+
+
+def _may_read_acl(cell_request: CellRequest) -> bool:
+    try:
+        cell_request.authorize("acl-read")
+    except PersoniumError:
+        return False
+    return True
+
+
+def _cell_responses(tx: Transaction, cell_request: CellRequest, depth: int, show_acl: bool) -> list[Any]:
+    cell = cell_request.cell
+    props = [davxml.text_element(f"{{{davxml.DAV}}}creationdate", davxml.creation_date(cell["published"])),
+             davxml.text_element(f"{{{davxml.DAV}}}getlastmodified", davxml.last_modified(cell["updated"])),
+             davxml.collection_type(),
+             davxml.text_element(f"{{{PERSONIUM_NS}}}cellstatus", cell["status"])]
+    if show_acl:
+        props.append(_acl_element(tx, cell["id"], cell_request.url, load_acl(tx, cell["id"])))
+    props += [etree.fromstring(xml) for xml in all_properties(tx, cell["id"])]
+    responses = [davxml.response(cell_request.url, props)]
+    if depth == 1:
+        b = tables.boxes
+        for box in tx.conn.execute(select(b).where(b.c.cell_id == cell["id"]).order_by(b.c.name)).mappings():
+            responses.append(davxml.response(f"{cell_request.url}{box['name']}/", [
+                davxml.text_element(f"{{{davxml.DAV}}}creationdate", davxml.creation_date(box["published"])),
+                davxml.text_element(f"{{{davxml.DAV}}}getlastmodified", davxml.last_modified(box["updated"])),
+                davxml.collection_type()]))
+    return responses
+
+
+def _acl_element(tx: Transaction, cell_id: str, cell_url: str, acl: Acl) -> Any:
+    roles = roles_by_id(tx, cell_id, [ace.role_id for ace in acl.aces if ace.role_id])
+    return render_acl(acl, f"{cell_url}__role/__/", {rid: (r.box, r.name) for rid, r in roles.items()})
+
+
+async def proppatch_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
+    """Cell PROPPATCH — apiref/291: only unit user tokens (master, admin, the owning unit user)."""
+    cell_request = await _cell_request(ctx, cell_name)
+    _require_unit_user_of(cell_request)
+    changes = parse_propertyupdate(await read_body(request, MAX_XML_BODY))
+
+    def work() -> bytes:
+        with ctx.services.storage.transaction("cell.proppatch") as tx:
+            apply_changes(tx, cell_request.cell["id"], changes)
+        shown = [etree.fromstring(c.xml) if c.xml else etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes]
+        return davxml.multistatus([davxml.response(cell_request.url, shown)])
+
+    return Response(await run_in_threadpool(work), status_code=207, media_type=davxml.MULTISTATUS_TYPE)
+
+
+def _require_unit_user_of(cell_request: CellRequest) -> None:
+    access = cell_request.caller.access
+    if access.kind is AccessKind.UNIT_MASTER or access.kind is AccessKind.UNIT_ADMIN:
+        return
+    if access.is_unit_level and access.subject and access.subject == cell_request.cell["owner"]:
+        return
+    if access.kind is AccessKind.ANONYMOUS:
+        raise PersoniumError("PR401-AU-0001", headers=challenge(cell_request.url))
+    if access.kind is AccessKind.INVALID:
+        raise PersoniumError(access.error_code or "PR401-AU-0006", headers=challenge(cell_request.url))
+    raise PersoniumError("PR403-AU-0001")
+
+
 async def cell_path(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
     """Anything under a cell that is not served yet: the cell must exist, then the box must."""
-    await run_in_threadpool(_load, ctx, cell_name)
+    await _cell_request(ctx, cell_name)
     first = segments[0]
     if first.startswith("__"):
         raise PersoniumError("PR501-MC-0002", first)
     raise PersoniumError("PR404-DV-0002", f"{ctx.services.urls.cell_url(cell_name)}{first}")
+
+
+CELL_ROOT_HANDLERS = {
+    "GET": get_cell_root, "HEAD": get_cell_root, "DELETE": delete_cell, "OPTIONS": options_cell,
+    "ACL": acl_cell, "PROPFIND": propfind_cell, "PROPPATCH": proppatch_cell,
+}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.context import AccessKind, Caller
+from cellar.auth.acl_store import load_acl
+from cellar.auth.authorize import CellGuard, authorize
+from cellar.auth.context import Caller
 from cellar.ctl.accounts import AccountHooks
-from cellar.ctl.schema import CELL_CTL
+from cellar.ctl.schema import CELL_CTL, EXTRA_WRITE_PRIVILEGES
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.odata import ODataRoot, serve_odata
@@ -22,43 +25,51 @@ from cellar.unit.cells import find_cell, find_cell_by_id
 HOOKS = {"Account": AccountHooks()}
 
 
-async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
-    cell, caller = await run_in_threadpool(load_cell_and_caller, ctx, cell_name)
-    cell_url = ctx.services.urls.cell_url(cell["name"])
+@dataclass(frozen=True)
+class CellRequest:
+    """A request inside a cell: the cell row, who calls, and what the access decision needs."""
 
-    def authorize(etype: EntityType, privilege: str) -> None:
-        authorize_cell_level(caller, cell, cell_url)
+    cell: dict[str, Any]
+    caller: Caller
+    guard: CellGuard
 
-    def scope(tx: Transaction) -> Mapping[str, Any]:
-        if find_cell_by_id(tx, cell["id"]) is None:
-            raise PersoniumError("PR404-DV-0003")
-        return {"cell_id": cell["id"]}
+    @property
+    def url(self) -> str:
+        return self.guard.url
 
-    root = ODataRoot(CELL_CTL, f"{cell_url}__ctl/", ctx.services.storage, caller, authorize, scope, HOOKS,
-                     event_prefix="cellctl")
-    return await serve_odata(request, root, segments)
+    def authorize(self, *privileges: str) -> None:
+        authorize(self.caller.access, self.guard, *privileges)
 
 
-def load_cell_and_caller(ctx: RequestContext, cell_name: str) -> tuple[dict[str, Any], Caller]:
-    """The cell (404 PR404-DV-0003 if missing) and who is calling, as judged inside that cell."""
+def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
+    """The cell (404 PR404-DV-0003 if missing), who is calling as judged inside it, and its ACL."""
     with ctx.services.storage.transaction("cell.load", write=False) as tx:
         cell = find_cell(tx, cell_name)
         if cell is None:
             raise PersoniumError("PR404-DV-0003")
-        return cell, ctx.cell_caller(tx, cell)
+        url = ctx.services.urls.cell_url(cell["name"])
+        guard = CellGuard(cell["id"], url, cell["owner"], load_acl(tx, cell["id"]))
+        return CellRequest(cell, ctx.cell_caller(tx, cell), guard)
 
 
-def authorize_cell_level(caller: Caller, cell: Mapping[str, Any], cell_url: str) -> None:
-    """Until cell ACLs are enforced: the master token, a unit admin, or the cell's owner (a unit user)."""
-    access = caller.access
-    if access.sees_all_cells:
-        return
-    if access.kind in (AccessKind.UNIT_USER, AccessKind.UNIT_LOCAL) and access.subject == cell["owner"]:
-        return
-    challenge = {"WWW-Authenticate": f'Bearer realm="{cell_url}"'}
-    if access.kind is AccessKind.ANONYMOUS:
-        raise PersoniumError("PR401-AU-0001", headers=challenge)
-    if access.kind is AccessKind.INVALID:
-        code = "PR401-AU-0001" if access.basic else access.error_code or "PR401-AU-0006"
-        raise PersoniumError(code, headers=challenge)
-    raise PersoniumError("PR403-AU-0002")
+def privileges_for(etype: EntityType, kind: str) -> tuple[str, ...]:
+    if kind == "read":
+        return (etype.read_privilege or "root",)
+    return (etype.write_privilege or "root", *EXTRA_WRITE_PRIVILEGES.get(etype.name, ()))
+
+
+async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
+    cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
+    cell_id = cell_request.cell["id"]
+
+    def authorize_set(etype: EntityType, kind: str) -> None:
+        cell_request.authorize(*privileges_for(etype, kind))
+
+    def scope(tx: Transaction) -> Mapping[str, Any]:
+        if find_cell_by_id(tx, cell_id) is None:
+            raise PersoniumError("PR404-DV-0003")
+        return {"cell_id": cell_id}
+
+    root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
+                     authorize_set, scope, HOOKS, event_prefix="cellctl")
+    return await serve_odata(request, root, segments)

@@ -32,6 +32,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "cell control objects",
               _create("boxes", "roles", "relations", "accounts", "ext_cells", "ext_roles", "links")),
     Migration(3, "authentication", _create("cell_keys", "auth_history", "cell_properties")),
+    Migration(4, "access control", _create("acls")),
 )
 
 _version_meta = MetaData()

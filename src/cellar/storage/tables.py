@@ -152,3 +152,14 @@ cell_properties = Table(
     Column("namespace", String(1024), primary_key=True),
     Column("xml", Text, nullable=False),
 )
+
+#: WebDAV ACLs (RFC 3744 as Personium uses it): ``resource`` is "" for the cell root; box resources
+#: come with the WebDAV issue. ``body`` is JSON: {"schema_authz": …, "aces": [{"role": id|None, …}]}.
+acls = Table(
+    "acls",
+    metadata,
+    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    Column("resource", String(1024), primary_key=True),
+    Column("body", Text, nullable=False),
+    *entity_columns(),
+)

@@ -4,7 +4,9 @@ authentication (``ownerRepresentativeAccounts``, ``accountsnotrecordingauthhisto
 from __future__ import annotations
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+
+from cellar.dav.properties import PropertyChange
 
 from cellar.storage.tables import cell_properties
 from cellar.storage.uow import Transaction
@@ -35,3 +37,20 @@ def accounts_not_recording_history(tx: Transaction, cell_id: str) -> set[str]:
         return set()
     text = "".join(etree.fromstring(xml.encode(), _PARSER).itertext())
     return {name.strip() for name in text.split(",") if name.strip()}
+
+
+def all_properties(tx: Transaction, cell_id: str) -> list[str]:
+    """Every stored property element, as XML, in a stable order."""
+    t = cell_properties
+    stmt = select(t.c.xml).where(t.c.cell_id == cell_id).order_by(t.c.namespace, t.c.name)
+    return list(tx.conn.execute(stmt).scalars())
+
+
+def apply_changes(tx: Transaction, cell_id: str, changes: list[PropertyChange]) -> None:
+    t = cell_properties
+    for change in changes:
+        where = (t.c.cell_id == cell_id) & (t.c.name == change.name) & (t.c.namespace == change.namespace)
+        tx.conn.execute(delete(t).where(where))
+        if change.xml is not None:
+            tx.conn.execute(insert(t).values(cell_id=cell_id, name=change.name, namespace=change.namespace,
+                                             xml=change.xml))

@@ -1,0 +1,163 @@
+"""ACLs (apiref/289, 006; notes §4.2): the XML body, how it is stored, shown and evaluated.
+
+ACEs name roles by id, so renaming a role keeps its grants and deleting it drops them silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import orjson
+from lxml import etree
+
+from cellar.auth.privileges import BOX, CELL, DAV, PERSONIUM, grants, namespace_of
+from cellar.errors import PersoniumError
+
+SCHEMA_AUTHZ_LEVELS = ("none", "public", "confidential")
+MAX_ACL_BYTES = 256 * 1024
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                          remove_comments=True, remove_pis=True)
+
+
+@dataclass(frozen=True)
+class Ace:
+    role_id: str | None  # None: the ``all`` principal
+    privileges: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Acl:
+    aces: tuple[Ace, ...] = ()
+    schema_authz: str | None = None
+
+    def to_json(self) -> str:
+        return orjson.dumps({"schema_authz": self.schema_authz,
+                             "aces": [{"role": a.role_id, "privileges": list(a.privileges)} for a in self.aces]}
+                            ).decode()
+
+    @classmethod
+    def from_json(cls, text: str) -> Acl:
+        data = orjson.loads(text)
+        return cls(tuple(Ace(a["role"], tuple(a["privileges"])) for a in data["aces"]), data["schema_authz"])
+
+
+#: Finds a role's id from (box name or None, role name); raises PR400-DV-0004/0005 when missing.
+RoleResolver = Callable[[str | None, str], str]
+
+
+def _invalid(reason: str) -> PersoniumError:
+    return PersoniumError("PR400-DV-0006", reason)
+
+
+def parse_xml(body: bytes) -> etree._Element:
+    """Parse safely: no DTD, no entities, no network, bounded size."""
+    if len(body) > MAX_ACL_BYTES or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise PersoniumError("PR400-DV-0002")
+    try:
+        return etree.fromstring(body, _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        raise PersoniumError("PR400-DV-0002") from None
+
+
+def parse_acl(body: bytes, cell_url: str, resolve_role: RoleResolver, *, cell_level: bool) -> Acl:
+    root = parse_xml(body)
+    if root.tag != f"{{{DAV}}}acl":
+        raise _invalid("root element must be DAV:acl")
+    schema_authz = root.get(f"{{{PERSONIUM}}}requireSchemaAuthz")
+    if schema_authz is not None and schema_authz not in SCHEMA_AUTHZ_LEVELS:
+        raise _invalid("requireSchemaAuthz")
+    base = root.get("{http://www.w3.org/XML/1998/namespace}base")
+    aces = tuple(_ace(ace, base, cell_url, resolve_role, cell_level) for ace in root)
+    return Acl(aces, schema_authz)
+
+
+def _ace(element: etree._Element, base: str | None, cell_url: str, resolve_role: RoleResolver,
+         cell_level: bool) -> Ace:
+    if element.tag != f"{{{DAV}}}ace":
+        raise _invalid(f"unexpected element {element.tag}")
+    children = {child.tag: child for child in element}
+    unsupported = set(children) - {f"{{{DAV}}}principal", f"{{{DAV}}}grant", f"{{{DAV}}}inherited"}
+    if unsupported:
+        raise _invalid("only principal and grant are supported in an ace")
+    principal, grant = children.get(f"{{{DAV}}}principal"), children.get(f"{{{DAV}}}grant")
+    if principal is None or grant is None:
+        raise _invalid("an ace needs a principal and a grant")
+    return Ace(_principal(principal, base, cell_url, resolve_role), _privileges(grant, cell_level))
+
+
+def _principal(element: etree._Element, base: str | None, cell_url: str, resolve_role: RoleResolver) -> str | None:
+    children = list(element)
+    if len(children) != 1:
+        raise _invalid("a principal needs exactly one href or all")
+    child = children[0]
+    if child.tag == f"{{{DAV}}}all":
+        return None
+    href = (child.text or "").strip() if child.tag == f"{{{DAV}}}href" else ""
+    if not href:
+        raise _invalid("a principal needs a non-empty href or all")
+    return resolve_role(*_role_of(urljoin(base, href) if base else href, cell_url))
+
+
+def _role_of(url: str, cell_url: str) -> tuple[str | None, str]:
+    """``{cellUrl}__role/{box|__}/{role}`` (the port is not compared) → (box or None, role)."""
+    mine, theirs = urlsplit(cell_url), urlsplit(url)
+    prefix = mine.path + "__role/"
+    if theirs.scheme != mine.scheme or theirs.hostname != mine.hostname or not theirs.path.startswith(prefix):
+        raise PersoniumError("PR400-DV-0004")
+    parts = theirs.path[len(prefix):].split("/")
+    if len(parts) != 2 or not all(parts):
+        raise PersoniumError("PR400-DV-0004")
+    box, role = parts
+    return (None if box == "__" else box), role
+
+
+def _privileges(grant: etree._Element, cell_level: bool) -> tuple[str, ...]:
+    names = []
+    for privilege in grant:
+        if privilege.tag != f"{{{DAV}}}privilege" or len(privilege) != 1:
+            raise _invalid("a grant holds privilege elements with one child each")
+        qname = etree.QName(privilege[0])
+        name = qname.localname
+        allowed = (name in CELL and qname.namespace == PERSONIUM) or (name in BOX and qname.namespace == namespace_of(name))
+        if not allowed or (not cell_level and name in CELL):
+            raise _invalid(f"unknown privilege {name}")
+        names.append(name)
+    if not names:
+        raise _invalid("a grant needs at least one privilege")
+    return tuple(dict.fromkeys(names))
+
+
+def render_acl(acl: Acl, base: str, role_urls: Mapping[str, tuple[str | None, str]]) -> etree._Element:
+    """``<D:acl xml:base="{cellUrl}__role/__/">`` with hrefs relative to it; ACEs of deleted roles vanish."""
+    element = etree.Element(f"{{{DAV}}}acl", nsmap={"D": DAV, "p": PERSONIUM})
+    element.set("{http://www.w3.org/XML/1998/namespace}base", base)
+    if acl.schema_authz is not None:
+        element.set(f"{{{PERSONIUM}}}requireSchemaAuthz", acl.schema_authz)
+    for ace in acl.aces:
+        if ace.role_id is not None and ace.role_id not in role_urls:
+            continue
+        node = etree.SubElement(element, f"{{{DAV}}}ace")
+        principal = etree.SubElement(node, f"{{{DAV}}}principal")
+        if ace.role_id is None:
+            etree.SubElement(principal, f"{{{DAV}}}all")
+        else:
+            box, name = role_urls[ace.role_id]
+            etree.SubElement(principal, f"{{{DAV}}}href").text = name if box is None else f"../{box}/{name}"
+        grant = etree.SubElement(node, f"{{{DAV}}}grant")
+        for privilege in ace.privileges:
+            etree.SubElement(etree.SubElement(grant, f"{{{DAV}}}privilege"), f"{{{namespace_of(privilege)}}}{privilege}")
+    return element
+
+
+def allows(acl: Acl, caller_role_ids: Iterable[str], required: str) -> bool:
+    """Some ACE for ``all`` or one of the caller's roles grants the privilege; a role with root grants all."""
+    held = set(caller_role_ids)
+    for ace in acl.aces:
+        if ace.role_id is not None and ace.role_id not in held:
+            continue
+        for privilege in ace.privileges:
+            if (privilege == "root" and ace.role_id is not None) or grants(privilege, required):
+                return True
+    return False

@@ -1,0 +1,1 @@
+"""WebDAV pieces shared by the cell root and (later) box resources: XML, PROPFIND, PROPPATCH."""

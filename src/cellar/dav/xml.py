@@ -1,0 +1,69 @@
+"""WebDAV XML: safe parsing, the multistatus document, and the date formats Personium writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from lxml import etree
+
+from cellar.auth.acl import parse_xml
+from cellar.auth.privileges import DAV, PERSONIUM
+from cellar.errors import PersoniumError
+
+NSMAP = {"D": DAV, "p": PERSONIUM}
+MULTISTATUS_TYPE = "application/xml;charset=utf-8"
+
+
+def creation_date(millis: int) -> str:
+    """``2017-02-03T01:27:31.130+0000`` as in apiref/290."""
+    moment = datetime.fromtimestamp(millis / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def last_modified(millis: int) -> str:
+    """RFC 1123, ``Fri, 03 Feb 2017 01:27:31 GMT``."""
+    return format_datetime(datetime.fromtimestamp(millis / 1000, UTC), usegmt=True)
+
+
+def propfind_wants_allprop(body: bytes) -> None:
+    """An empty body or ``<D:propfind><D:allprop/></D:propfind>``; Personium supports nothing else well,
+    so ``prop``/``propname`` requests are answered with all properties too."""
+    if not body.strip():
+        return
+    root = parse_xml(body)
+    if root.tag != f"{{{DAV}}}propfind":
+        raise PersoniumError("PR400-DV-0002")
+
+
+def multistatus(responses: Iterable[etree._Element]) -> bytes:
+    root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
+    for response in responses:
+        root.append(response)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def response(href: str, props: Iterable[etree._Element], status: str = "HTTP/1.1 200 OK") -> etree._Element:
+    element = etree.Element(f"{{{DAV}}}response")
+    etree.SubElement(element, f"{{{DAV}}}href").text = href
+    propstat = etree.SubElement(element, f"{{{DAV}}}propstat")
+    prop = etree.SubElement(propstat, f"{{{DAV}}}prop")
+    for item in props:
+        prop.append(item)
+    etree.SubElement(propstat, f"{{{DAV}}}status").text = status
+    return element
+
+
+def text_element(tag: str, text: str) -> etree._Element:
+    element = etree.Element(tag, nsmap={"p": PERSONIUM} if tag.startswith(f"{{{PERSONIUM}}}") else None)
+    element.text = text
+    return element
+
+
+def collection_type(*extra: str) -> etree._Element:
+    element = etree.Element(f"{{{DAV}}}resourcetype")
+    etree.SubElement(element, f"{{{DAV}}}collection")
+    for tag in extra:
+        etree.SubElement(element, tag)
+    return element
