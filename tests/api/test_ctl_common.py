@@ -127,28 +127,31 @@ def test_unknown_token_is_not_the_master_token(client, cell):
     assert response.headers["www-authenticate"] == f'Bearer realm="{CELL_URL}"'
 
 
-# --- the owning unit user may do everything; another unit user may not (notes §2.1, §2.3) -------------------
+# --- unit users: only with a CellContents role, and only in their own cells (notes §2.2, §4.3) -------------
+# Until cell ACLs existed, the owner acting through the master token could do everything here. With
+# access control in place the real server's rule applies: a unit user context (master token plus
+# X-Personium-Unit-User included) reaches cell contents only with CellContentsReader/Admin, which
+# that context does not carry; the cell ACL then decides, and an empty ACL grants nothing.
 
 @pytest.mark.parametrize("entity_set", SETS)
-def test_owner_has_full_access(client, owned_cell, entity_set):
+def test_owner_without_cell_contents_role_is_refused(client, owned_cell, entity_set):
     headers = as_unit_user(OWNER)
-    key = make_sample(client, entity_set, headers)
+    key = make_sample(client, entity_set)
     _, _, merge_body, put_body = SAMPLES[entity_set]
-    assert get(client, entity_set, headers=headers).status_code == 200
-    assert get(client, key, headers=headers).status_code == 200
-    assert_no_content(merge(client, key, merge_body, headers=headers))
-    assert_no_content(put(client, key, put_body, headers=headers))
-    assert_no_content(client.delete(path(key), headers=headers))
+    for response in (get(client, entity_set, headers=headers), get(client, key, headers=headers),
+                     merge(client, key, merge_body, headers=headers), put(client, key, put_body, headers=headers),
+                     client.delete(path(key), headers=headers)):
+        assert_error(response, 403, "PR403-AU-0002")
+    assert get(client, key).status_code == 200
 
 
-def test_owner_may_link(client, owned_cell):
+def test_owner_without_cell_contents_role_may_not_link(client, owned_cell):
+    create_role(client, "role1")
+    create_account(client, "acc1")
     headers = as_unit_user(OWNER)
-    assert post(client, "Role", {"Name": "role1"}, headers).status_code == 201
-    assert post(client, "Account", {"Name": "acc1"}, headers).status_code == 201
-    assert_no_content(link(client, role_key("role1"), "_Account", uri(account_key("acc1")), headers=headers))
-    response = client.get(path(f"{role_key('role1')}/$links/_Account"), headers=headers)
-    assert response.status_code == 200
-    assert values(get(client, f"{role_key('role1')}/_Account", headers=headers)) == ["acc1"]
+    assert_error(link(client, role_key("role1"), "_Account", uri(account_key("acc1")), headers=headers), 403,
+                 "PR403-AU-0002")
+    assert_error(client.get(path(f"{role_key('role1')}/$links/_Account"), headers=headers), 403, "PR403-AU-0002")
 
 
 @pytest.mark.parametrize("entity_set", SETS)

@@ -34,6 +34,7 @@ from cellar.auth.tokens import (
 )
 from cellar.errors import PersoniumError
 from cellar.services import Services
+from cellar.settings import Settings
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 from cellar.unit.cell_properties import accounts_not_recording_history, owner_representative_accounts
@@ -137,20 +138,12 @@ class TokenEndpoint:
             if not params.get(name):
                 raise PersoniumError("PR400-AN-0016", name)
         username, password = params["username"], params["password"]
-        account = self._account(username)
-        password_ok = verify_password(account["hashed_credential"] if account else None, password)
-        if account is None or "basic" not in account["type"].split(" "):
+        checked = authenticate_password(self.tx, self.services.settings, self.cell["id"], username, password,
+                                        request.client_ip, self.now)
+        if checked is None:
             return Failure(PersoniumError("PR400-AN-0017"))
-        past = history.load(self.tx, account["id"])
-        settings = self.services.settings
-        if (history.interval_locked(past, self.now, settings.authn_interval)
-                or history.account_locked(past, self.now, settings.lock_count, settings.lock_time)
-                or not ip_allowed(account["ip_address_range"], request.client_ip)
-                or not password_ok or account["status"] == "deactivated"):
-            history.record_failure(self.tx, self.cell["id"], account["id"], past, self.now)
-            return Failure(PersoniumError("PR400-AN-0017"))
-        remember = username not in accounts_not_recording_history(self.tx, self.cell["id"])
-        history.record_success(self.tx, self.cell["id"], account["id"], self.now, remember=remember)
+        account, past = checked.account, checked.past
+        record_login(self.tx, self.cell["id"], account["id"], username, self.now)
         login = {"last_authenticated": past.last_authenticated, "failed_count": past.failed_count}
         if account["status"] == "passwordChangeRequired":
             change = LocalToken(TokenKind.PASSWORD_CHANGE, self.cell_url, username, self.now, lifetimes.refresh_ms,
@@ -164,9 +157,7 @@ class TokenEndpoint:
         return Issued(*self._resident(username, schema, scopes, roles, target, lifetimes, login))
 
     def _account(self, name: str) -> Mapping[str, Any] | None:
-        a = tables.accounts
-        row = self.tx.conn.execute(select(a).where(a.c.cell_id == self.cell["id"], a.c.name == name)).mappings()
-        return row.first()
+        return find_account(self.tx, self.cell["id"], name)
 
     def _owner_token(self, username: str, lifetimes: Lifetimes) -> dict[str, Any]:
         """ULUUT promotion (notes §2.4): listed accounts speak for the cell's owner at unit level."""
@@ -299,6 +290,46 @@ class TokenEndpoint:
             headers["Location"] = f"{target}__token"
         body.update(extra)
         return body, headers
+
+
+# --- password check shared with the authorization endpoint (``__authz``) -------------------------
+@dataclass(frozen=True)
+class PasswordLogin:
+    """A password that was accepted: the account row and its login history before this login."""
+
+    account: Mapping[str, Any]
+    past: history.History
+
+
+def find_account(tx: Transaction, cell_id: str, name: str) -> Mapping[str, Any] | None:
+    a = tables.accounts
+    return tx.conn.execute(select(a).where(a.c.cell_id == cell_id, a.c.name == name)).mappings().first()
+
+
+def authenticate_password(tx: Transaction, settings: Settings, cell_id: str, username: str, password: str,
+                          client_ip: str | None, now_ms: int) -> PasswordLogin | None:
+    """Notes §3.3 steps 1–7; ``None`` means "Authentication failed" (the failure is already recorded
+    when the account exists). The hash always runs, even for unknown accounts (timing hardening).
+    A ``passwordChangeRequired`` Status passes: the caller decides what that account may get. The
+    success is not recorded here: see :func:`record_login`."""
+    account = find_account(tx, cell_id, username)
+    password_ok = verify_password(account["hashed_credential"] if account else None, password)
+    if account is None or "basic" not in account["type"].split(" "):
+        return None
+    past = history.load(tx, account["id"])
+    if (history.interval_locked(past, now_ms, settings.authn_interval)
+            or history.account_locked(past, now_ms, settings.lock_count, settings.lock_time)
+            or not ip_allowed(account["ip_address_range"], client_ip)
+            or not password_ok or account["status"] == "deactivated"):
+        history.record_failure(tx, cell_id, account["id"], past, now_ms)
+        return None
+    return PasswordLogin(account, past)
+
+
+def record_login(tx: Transaction, cell_id: str, account_id: str, username: str, now_ms: int) -> None:
+    """Reset the failure count; remember the login time unless the cell says not to for this account."""
+    remember = username not in accounts_not_recording_history(tx, cell_id)
+    history.record_success(tx, cell_id, account_id, now_ms, remember=remember)
 
 
 def _seconds(params: Mapping[str, str], name: str, maximum: int) -> int:

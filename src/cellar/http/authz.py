@@ -1,13 +1,76 @@
-"""``{CellURL}__authz`` — apiref/292 and 292p: the OAuth 2.0 authorization endpoint."""
+"""``{CellURL}__authz`` — apiref/292 and 292p: the OAuth 2.0 authorization endpoint (HTTP side).
+
+GET reads the query, POST the form body; the domain logic is :mod:`cellar.auth.authz`. Answers are
+HTML pages (200) or 303 redirects with an empty body, never cached.
+"""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from urllib.parse import parse_qsl
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from cellar.auth.authz import AuthorizationEndpoint, AuthzRequest, Redirect
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
+from cellar.http.negotiation import read_body
+from cellar.unit.cells import find_cell
+
+ALLOW = "OPTIONS, GET, POST"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: The login page runs no script and loads nothing; it must not be framed (clickjacking).
+PAGE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                               "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+MAX_FORM = 64 * 1024
 
 
 async def authorization_endpoint(request: Request, ctx: RequestContext, cell_name: str) -> Response:
-    raise PersoniumError("PR501-MC-0002", "__authz")
+    if request.method == "OPTIONS":
+        return Response(headers={"Allow": ALLOW, "Access-Control-Allow-Methods": ALLOW})
+    if request.method == "GET":
+        params = _params(request.scope.get("query_string", b""))
+    elif request.method == "POST":
+        params = _params(await read_body(request, MAX_FORM))
+    else:
+        raise PersoniumError("PR405-MC-0001")
+    authz_request = AuthzRequest(request.method == "POST", params, _client_ip(request))
+
+    def work() -> Response:
+        # GET only shows a form; POST records logins, so only POST writes.
+        with ctx.services.storage.transaction("auth.authz", write=authz_request.post) as tx:
+            cell = find_cell(tx, cell_name)
+            if cell is None:
+                raise PersoniumError("PR404-DV-0003")
+            result = AuthorizationEndpoint(ctx.services, tx, cell).handle(authz_request)
+        if isinstance(result, Redirect):
+            return Response(status_code=303, headers={**NO_STORE, "Location": result.location})
+        return HTMLResponse(result.html, headers=PAGE_HEADERS)
+
+    return await run_in_threadpool(work)
+
+
+def _params(raw: bytes) -> dict[str, str]:
+    """``application/x-www-form-urlencoded`` (query or body); the first of repeated names wins."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        params.setdefault(name, value)
+    return params
+
+
+def _client_ip(request: Request) -> str | None:
+    """The first ``X-Forwarded-For`` entry, as at ``__token``, else the peer address."""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded:
+        return forwarded.split(",", 1)[0].strip()
+    return request.client.host if request.client else None

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from cellar.auth.acl import Acl, parse_acl, render_acl
 from cellar.auth.acl_store import load_acl, save_acl
 from cellar.auth.authorize import challenge
+from cellar.auth.endpoint_privileges import CELL_ROOT
 from cellar.auth.context import AccessKind
 from cellar.auth.credentials import require_unit_access
 from cellar.auth.roles import roles_by_id
@@ -48,7 +49,7 @@ async def _cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
 
 async def options_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
     """With credentials, OPTIONS needs ``social-read`` (notes §8.2); without, middleware answered."""
-    (await _cell_request(ctx, cell_name)).authorize("social-read")
+    (await _cell_request(ctx, cell_name)).authorize(CELL_ROOT["OPTIONS"])
     return Response(headers={"Allow": CELL_ROOT_METHODS, "Access-Control-Allow-Methods": CELL_ROOT_METHODS})
 
 
@@ -92,7 +93,7 @@ async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> 
 async def acl_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
     """Cell ACL — apiref/289: replaces the cell's ACL; privilege ``acl``."""
     cell_request = await _cell_request(ctx, cell_name)
-    cell_request.authorize("acl")
+    cell_request.authorize(CELL_ROOT["ACL"])
     body = await read_body(request, MAX_XML_BODY)
 
     def work() -> str:
@@ -127,7 +128,7 @@ async def propfind_cell(request: Request, ctx: RequestContext, cell_name: str) -
     """Cell PROPFIND — apiref/290: privilege ``propfind``; the ACL is shown with ``acl-read``."""
     cell_request = await _cell_request(ctx, cell_name)
     depth = _depth(request.headers.get("depth"))
-    cell_request.authorize("propfind")
+    cell_request.authorize(CELL_ROOT["PROPFIND"])
     davxml.propfind_wants_allprop(await read_body(request, MAX_XML_BODY))
     show_acl = _may_read_acl(cell_request)
 

@@ -14,7 +14,8 @@ from cellar.auth.acl_store import load_acl
 from cellar.auth.authorize import CellGuard, authorize
 from cellar.auth.context import Caller
 from cellar.ctl.accounts import AccountHooks
-from cellar.ctl.schema import CELL_CTL, EXTRA_WRITE_PRIVILEGES
+from cellar.auth.endpoint_privileges import CTL_SETS
+from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.odata import ODataRoot, serve_odata
@@ -53,9 +54,8 @@ def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
 
 
 def privileges_for(etype: EntityType, kind: str) -> tuple[str, ...]:
-    if kind == "read":
-        return (etype.read_privilege or "root",)
-    return (etype.write_privilege or "root", *EXTRA_WRITE_PRIVILEGES.get(etype.name, ()))
+    read, write = CTL_SETS[etype.name]
+    return (read,) if kind == "read" else write
 
 
 async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
@@ -73,3 +73,14 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
     root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
                      authorize_set, scope, HOOKS, event_prefix="cellctl")
     return await serve_odata(request, root, segments)
+
+
+def load_cell_and_caller(ctx: RequestContext, cell_name: str) -> tuple[dict[str, Any], Caller]:
+    """The cell row (carrying its access guard) and the caller; for endpoints that judge tokens themselves."""
+    cell_request = load_cell_request(ctx, cell_name)
+    return {**cell_request.cell, "_guard": cell_request.guard}, cell_request.caller
+
+
+def authorize_cell_level(caller: Caller, cell: Mapping[str, Any], cell_url: str, *privileges: str) -> None:
+    """The access decision for a cell row from :func:`load_cell_and_caller` (default privilege auth-read)."""
+    authorize(caller.access, cell["_guard"], *(privileges or ("auth-read",)))

@@ -19,8 +19,9 @@ def entity_json(entity: Entity, uri: str, select: Sequence[str] | None = None) -
     """One entity: ``__metadata``, the (selected) properties, the timestamps, deferred navigation."""
     etype = entity.etype
     out: dict[str, Any] = {"__metadata": {"uri": uri, "etag": entity.etag, "type": etype.qualified_name}}
-    # Only __metadata, __published and __updated (and __id for user data) escape $select (page 406).
-    wanted = None if select is None else set(select)
+    # __metadata, __published and __updated escape $select (page 406), and so does the key: the real
+    # server's OEntityDocHandler always adds key properties (for user data the key is __id).
+    wanted = None if select is None else set(select) | {part.name for part in etype.key}
     for prop in etype.properties:
         if wanted is None or prop.name in wanted:
             value = entity.values[prop.name]

@@ -1,0 +1,37 @@
+"""Which privilege each cell-level endpoint requires (notes §4.4), in one table.
+
+``PUBLIC`` needs no privilege; ``UNIT`` means unit-level access (master token, unit users) and no
+ACL; ``OWN`` means the endpoint judges the token itself (``__mypassword``, ``__introspect``).
+Every route under a cell must appear here: ``tests/test_endpoint_privileges.py`` checks it.
+"""
+
+from __future__ import annotations
+
+from cellar.ctl.schema import CELL_CTL, EXTRA_WRITE_PRIVILEGES
+
+PUBLIC, UNIT, OWN = "public", "unit", "own"
+
+CELL_ROOT: dict[str, str] = {
+    "GET": PUBLIC, "HEAD": PUBLIC,
+    "OPTIONS": "social-read",
+    "PROPFIND": "propfind",
+    "PROPPATCH": UNIT,
+    "ACL": "acl",
+    "DELETE": UNIT,
+}
+
+CELL_ENDPOINTS: dict[str, dict[str, str]] = {
+    "__token": {"POST": PUBLIC, "OPTIONS": PUBLIC},
+    "__authz": {"GET": PUBLIC, "POST": PUBLIC, "OPTIONS": PUBLIC},
+    "__certs": {"GET": PUBLIC, "OPTIONS": PUBLIC},
+    "__introspect": {"POST": OWN, "OPTIONS": "auth-read"},
+    "__mypassword": {"PUT": OWN, "OPTIONS": PUBLIC},
+}
+
+#: ``__ctl/{Set}``: (read, write) privileges; writing ExtCell also accepts ``auth`` (seed page).
+CTL_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    etype.name: (etype.read_privilege or "root",
+                 (etype.write_privilege or "root", *EXTRA_WRITE_PRIVILEGES.get(etype.name, ())))
+    for etype in CELL_CTL.types
+}
+CTL_METADATA = PUBLIC

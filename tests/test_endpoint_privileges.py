@@ -1,0 +1,34 @@
+"""Every cell-level endpoint declares its privilege in auth/endpoint_privileges.py (issue: access control)."""
+
+from __future__ import annotations
+
+from cellar.auth.endpoint_privileges import CELL_ENDPOINTS, CELL_ROOT, CTL_SETS, OWN, PUBLIC, UNIT
+from cellar.auth.privileges import CELL
+from cellar.ctl.schema import CELL_CTL
+from cellar.http import dispatch
+from cellar.http.cell import CELL_ROOT_HANDLERS
+
+KNOWN = set(CELL) | {PUBLIC, UNIT, OWN}
+
+
+def test_every_cell_root_method_is_declared() -> None:
+    assert set(CELL_ROOT_HANDLERS) == set(CELL_ROOT)
+
+
+def test_every_cell_endpoint_is_declared() -> None:
+    assert set(dispatch.CELL_ENDPOINTS) == set(CELL_ENDPOINTS)
+
+
+def test_every_control_object_set_is_declared() -> None:
+    assert {etype.name for etype in CELL_CTL.types} == set(CTL_SETS)
+
+
+def test_declarations_name_real_privileges() -> None:
+    values = set(CELL_ROOT.values()) | {p for methods in CELL_ENDPOINTS.values() for p in methods.values()}
+    values |= {read for read, _ in CTL_SETS.values()} | {w for _, writes in CTL_SETS.values() for w in writes}
+    assert values <= KNOWN
+
+
+def test_extcell_write_accepts_social_and_auth() -> None:
+    """The seed page says auth, the real server requires social: both are accepted (README)."""
+    assert CTL_SETS["ExtCell"] == ("social-read", ("social", "auth"))
