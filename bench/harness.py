@@ -322,10 +322,13 @@ def raise_on_sigterm() -> None:
 
 @dataclass
 class Load:
-    """What to send: ``mode`` is fixed (GET ``path``), create (POST unique names) or retrieve.
+    """What to send: ``mode`` is fixed (GET ``path``), create (POST unique names), retrieve, or
+    post (POST ``body`` to ``path``, again and again).
 
     create POSTs ``{"Name": "<prefix><n>"}`` to ``post_path`` with n = 0, 1, ... < ``name_count``;
-    retrieve GETs ``get_template`` with ``{}`` replaced by ``<prefix><random n < name_count>``.
+    retrieve GETs ``get_template`` with ``{}`` replaced by ``<prefix><random n < name_count>``;
+    post sends ``body`` with ``Content-Type: <content_type>``.
+    ``token``: the bearer token sent (None: the server's master token; "": no Authorization header).
     """
 
     workload: str
@@ -337,6 +340,16 @@ class Load:
     prefix: str = "c-"
     post_path: str = "/__ctl/Cell"
     get_template: str = "/__ctl/Cell('{}')"
+    token: str | None = None
+    body: str = ""
+    content_type: str = "application/json"
+
+    def bearer(self, server: Server) -> str:
+        return server.token if self.token is None else self.token
+
+    def headers(self, server: Server) -> dict[str, str]:
+        token = self.bearer(server)
+        return {**({"Authorization": f"Bearer {token}"} if token else {}), "Accept": "application/json"}
 
 
 def odata_query(collection: str, filter_expr: str | None = None, top: int | None = None, **extra: str) -> str:
@@ -379,9 +392,10 @@ def run_wrk(server: Server, load: Load, duration: float, max_requests: int) -> R
     result = Result(load.workload, server.workers, load.clients, client="wrk", expected=load.expected)
     get_head, _, get_tail = load.get_template.partition("{}")
     env = {
-        **os.environ, "WRK_MODE": load.mode, "WRK_TOKEN": server.token, "WRK_PREFIX": load.prefix,
+        **os.environ, "WRK_MODE": load.mode, "WRK_TOKEN": load.bearer(server), "WRK_PREFIX": load.prefix,
         "WRK_COUNT": str(load.name_count), "WRK_THREADS": "1", "WRK_MAX": str(max_requests),
         "WRK_POST_PATH": load.post_path, "WRK_GET_HEAD": get_head, "WRK_GET_TAIL": get_tail,
+        "WRK_BODY": load.body, "WRK_CONTENT_TYPE": load.content_type,
     }
     cmd = ["wrk", "-t1", f"-c{load.clients}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
            "--latency", "-s", str(LUA_SCRIPT), server.base + load.path]
@@ -440,18 +454,19 @@ class RawConnection:
         self.reader = self.writer = None
 
     async def request(self, method: str, path: str, body: bytes | None = None,
-                      timeout: float = 10.0) -> tuple[int, bytes]:
+                      timeout: float = 10.0, content_type: str = "application/json") -> tuple[int, bytes]:
         try:
-            return await asyncio.wait_for(self._request(method, path, body), timeout)
+            return await asyncio.wait_for(self._request(method, path, body, content_type), timeout)
         except BaseException:
             await self.close()
             raise
 
-    async def _request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+    async def _request(self, method: str, path: str, body: bytes | None,
+                       content_type: str = "application/json") -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        extra = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body is not None else ""
+        extra = f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n" if body is not None else ""
         self.writer.write(f"{method} {path} HTTP/1.1\r\n{self.head}{extra}\r\n".encode() + (body or b""))
         head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split()[1])
@@ -475,8 +490,8 @@ class RawConnection:
 CLIENT_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, asyncio.TimeoutError)
 
 
-def connection(server: Server) -> RawConnection:
-    return RawConnection("127.0.0.1", server.port, server.headers())
+def connection(server: Server, headers: dict[str, str] | None = None) -> RawConnection:
+    return RawConnection("127.0.0.1", server.port, server.headers() if headers is None else headers)
 
 
 def error_kind(exc: BaseException) -> str:
@@ -498,7 +513,7 @@ async def _run_python(server: Server, load: Load, duration: float, max_requests:
 
     async def one_client() -> None:
         nonlocal counter
-        conn = connection(server)
+        conn = connection(server, load.headers(server))
         try:
             while time.perf_counter() < deadline and len(latencies) + sum(errors.values()) < max_requests:
                 body = None
@@ -511,11 +526,13 @@ async def _run_python(server: Server, load: Load, duration: float, max_requests:
                 elif load.mode == "retrieve":
                     method = "GET"
                     path = load.get_template.replace("{}", f"{load.prefix}{rng.randrange(load.name_count)}")
+                elif load.mode == "post":
+                    method, path, body = "POST", load.path, load.body.encode()
                 else:
                     method, path = "GET", load.path
                 t0 = time.perf_counter()
                 try:
-                    status, _ = await conn.request(method, path, body)
+                    status, _ = await conn.request(method, path, body, content_type=load.content_type)
                 except CLIENT_ERRORS as exc:
                     errors[error_kind(exc)] += 1
                     continue

@@ -138,7 +138,7 @@ class TableStore:
         row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
         self._write(tx, insert(self.table).values(row))
-        return self._reload(tx, row["id"])
+        return self._reload(tx, row)
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
                hidden: Mapping[str, Any] | None = None) -> Entity:
@@ -150,7 +150,9 @@ class TableStore:
                 .values(changes))
         if self._write(tx, stmt).rowcount != 1:
             raise PersoniumError("PR412-OD-0002")
-        return self._reload(tx, entity.id)
+        row = {**{p.column_name: entity.values[p.name] for p in self.etype.properties}, **entity.hidden,
+               "id": entity.id, "published": entity.published, **changes}
+        return self._reload(tx, row)
 
     def delete(self, tx: Transaction, entity: Entity) -> None:
         stmt = delete(self.table).where(self.table.c.id == entity.id, self.table.c.version == entity.version)
@@ -179,10 +181,13 @@ class TableStore:
             raise PersoniumError("PR400-OD-0024", values.get(first))
         return parent.id
 
-    def _reload(self, tx: Transaction, entity_id: str) -> Entity:
-        entity = self.find_by_id(tx, entity_id)
-        assert entity is not None
-        return entity
+    def _reload(self, tx: Transaction, row: Mapping[str, Any]) -> Entity:
+        """The written row as an entity; parent key parts (``_Box.Name``) need a read through the joins."""
+        if self.link_parts:
+            entity = self.find_by_id(tx, row["id"])
+            assert entity is not None
+            return entity
+        return self.to_entity(row)
 
     @staticmethod
     def _write(tx: Transaction, stmt: Any) -> Any:
