@@ -1,19 +1,21 @@
 """Fixtures: every API and storage test runs on SQLite and, when CELLAR_TEST_POSTGRES_URL is set
 (``make test`` starts a throwaway cluster), on PostgreSQL too.
 
-Databases are migrated once per session (and per xdist worker) and then reset for each test: a
-copied SQLite file, or truncated PostgreSQL tables. Every test still starts from an empty unit.
+One app per backend serves a whole session (per xdist worker); each test starts from an empty
+unit because its rows are deleted first. A test that overrides ``settings`` gets its own app on
+the same database.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, delete, insert, text
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from cellar.app import build_services, create_app
@@ -31,81 +33,79 @@ BACKENDS = [
     "sqlite",
     pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_URL, reason="CELLAR_TEST_POSTGRES_URL unset")),
 ]
+#: Unit-wide rows (keys, token secret) survive between tests: they are what a running unit keeps.
+KEPT = {unit_kv.name}
 
 
-@pytest.fixture(scope="session")
-def unit_keys_value() -> str:
-    """RSA key generation is slow: every test database gets the same pre-made unit keys."""
-    return _new_unit_keys("localhost")
+@dataclass
+class Backend:
+    settings: Settings
+    storage: Storage
+    app: Starlette
+    client: TestClient
 
 
-def _migrated(url: str, unit_keys: str) -> None:
-    storage = open_storage(url)
-    migrate(storage)
-    with storage.transaction("test.seed") as tx:
-        tx.conn.execute(insert(unit_kv).values(key="unit_keys", value=unit_keys))
-    storage.dispose()
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory, unit_keys_value: str) -> Path:
-    path = tmp_path_factory.mktemp("template") / "cellar.db"
-    _migrated(f"sqlite:///{path}", unit_keys_value)
-    return path
-
-
-@pytest.fixture(scope="session")
-def postgres_database(unit_keys_value: str) -> Iterator[str | None]:
+def _postgres_url() -> str:
     """One database per xdist worker, so parallel workers never see each other's rows."""
-    if not POSTGRES_URL:
-        yield None
-        return
+    assert POSTGRES_URL
     name = f"cellar_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = create_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    _migrated(url, unit_keys_value)
-    yield url
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _reset_postgres(url: str, unit_keys: str) -> None:
-    engine = create_engine(normalize_database_url(url))
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} CASCADE"))
-        conn.execute(insert(unit_kv).values(key="unit_keys", value=unit_keys))
-    engine.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, unit_keys_value: str) -> str:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_database")
-        _reset_postgres(url, unit_keys_value)
-        return str(url)
-    path = tmp_path / "cellar.db"
-    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-    return f"sqlite:///{path}"
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return finish(Settings(master_token=MASTER, data_dir=tmp_path, database_url=database_url, unit_url=UNIT))
-
-
-@pytest.fixture
-def storage(settings: Settings) -> Iterator[Storage]:
-    storage = open_storage(settings.database_url)
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    data_dir = tmp_path_factory.mktemp(f"unit-{request.param}")
+    url = _postgres_url() if request.param == "postgres" else f"sqlite:///{data_dir / 'cellar.db'}"
+    settings = finish(Settings(master_token=MASTER, data_dir=data_dir, database_url=url, unit_url=UNIT))
+    storage = open_storage(url)
     migrate(storage)
-    yield storage
+    with storage.transaction("test.seed") as tx:
+        # RSA key generation is slow: seed the unit keys once per backend.
+        tx.conn.execute(insert(unit_kv).values(key="unit_keys", value=_new_unit_keys("localhost")))
+    app = create_app(settings, services=build_services(settings, storage))
+    with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as client:
+        yield Backend(settings, storage, app, client)
     storage.dispose()
 
 
+def _empty(storage: Storage) -> None:
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEPT]
+    with storage.transaction("test.reset") as tx:
+        if storage.caps.name == "postgresql":
+            tx.conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " CASCADE"))
+        else:
+            for table in tables:
+                tx.conn.execute(delete(table))
+
+
 @pytest.fixture
-def client(settings: Settings, storage: Storage) -> Iterator[TestClient]:
-    app = create_app(settings, services=build_services(settings, storage))
-    with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as client:
-        yield client
+def database_url(backend: Backend) -> str:
+    _empty(backend.storage)
+    return backend.settings.database_url
+
+
+@pytest.fixture
+def settings(database_url: str, backend: Backend) -> Settings:
+    return backend.settings
+
+
+@pytest.fixture
+def storage(settings: Settings, backend: Backend) -> Storage:
+    return backend.storage
+
+
+@pytest.fixture
+def client(settings: Settings, backend: Backend) -> Iterator[TestClient]:
+    if settings is backend.settings:
+        backend.client.cookies.clear()
+        yield backend.client
+        backend.app.state.services.settings = backend.settings  # undo any test's settings change
+        return
+    app = create_app(settings, services=build_services(settings, backend.storage))
+    with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as other:
+        yield other

@@ -1,19 +1,22 @@
 -- wrk script for bench/harness.py (bench/unit.py, bench/ctl.py): Personium API requests.
 --
 -- Env:
---   WRK_TOKEN    bearer token (Authorization header); Accept: application/json always
+--   WRK_TOKEN    bearer token (Authorization header; none when empty); Accept: application/json always
 --   WRK_MODE     "fixed"    : the URL given to wrk, again and again (GET)
 --                "create"   : POST <WRK_POST_PATH> {"Name":"<prefix><n>"}, n unique per request
 --                             (n = counter * WRK_THREADS + tid), while n < WRK_COUNT; afterwards
 --                             the thread sends GET / and stops once its POSTs are answered
 --                "retrieve" : GET <WRK_GET_HEAD><prefix><n><WRK_GET_TAIL> with n random in
 --                             [0, WRK_COUNT)
+--                "post"     : POST <WRK_BODY> (Content-Type <WRK_CONTENT_TYPE>) to the URL given
+--                             to wrk, again and again
 --   WRK_PREFIX   name prefix (default "c-")
 --   WRK_POST_PATH  create: collection to POST to (default "/__ctl/Cell")
 --   WRK_GET_HEAD, WRK_GET_TAIL  retrieve: path around the name (default "/__ctl/Cell('" and "')")
 --   WRK_COUNT    name range for create / retrieve
 --   WRK_THREADS  number of wrk threads (-t), for unique names across threads (default 1)
 --   WRK_MAX      max responses per wrk thread (the thread stops when reached)
+--   WRK_BODY, WRK_CONTENT_TYPE  post: request body and its type (default application/json)
 --
 -- done() prints machine-readable lines that bench/harness.py parses:
 --   CELLAR-LATENCY-US p50=<us> p90=<us> p99=<us> max=<us> mean=<us>
@@ -29,8 +32,12 @@ local max_responses = tonumber(os.getenv("WRK_MAX") or "1000000")
 local post_path = os.getenv("WRK_POST_PATH") or "/__ctl/Cell"
 local get_head = os.getenv("WRK_GET_HEAD") or "/__ctl/Cell('"
 local get_tail = os.getenv("WRK_GET_TAIL") or "')"
+local body = os.getenv("WRK_BODY") or ""
+local content_type = os.getenv("WRK_CONTENT_TYPE") or "application/json"
 
-wrk.headers["Authorization"] = "Bearer " .. token
+if token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 wrk.headers["Accept"] = "application/json"
 
 local threads = {}
@@ -55,6 +62,8 @@ end
 -- wrk.format() uses the headers it is given instead of wrk.headers: copy them.
 local post_headers = { ["Content-Type"] = "application/json" }
 for k, v in pairs(wrk.headers) do post_headers[k] = v end
+local body_headers = { ["Content-Type"] = content_type }
+for k, v in pairs(wrk.headers) do body_headers[k] = v end
 
 function request()
   if mode == "create" then
@@ -69,6 +78,8 @@ function request()
   elseif mode == "retrieve" then
     local n = math.random(0, name_count - 1)
     return wrk.format("GET", get_head .. prefix .. n .. get_tail)
+  elseif mode == "post" then
+    return wrk.format("POST", nil, body_headers, body)
   end
   return wrk.format()
 end

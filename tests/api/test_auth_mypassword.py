@@ -16,7 +16,16 @@ from sqlalchemy import select
 
 from cellar.auth.tokens import LocalToken, TokenKind
 from cellar.storage import tables
-from tests.api._ctl_support import CELL, CELL_URL, account_key, create_account, etag_of, etag_parts, get, new_cell
+from tests.api._ctl_support import (
+    CELL,
+    CELL_URL,
+    account_key,
+    create_account,
+    etag_of,
+    etag_parts,
+    get,
+    new_cell,
+)
 from tests.conftest import UNIT
 from tests.helpers import MASTER_AUTH, as_unit_user, assert_error, make_cell
 
@@ -33,7 +42,7 @@ def cell(client: Any) -> str:
     return CELL_URL
 
 
-# --- helpers ----------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------------------
 
 def login(client: Any, username: str, password: str, cell: str = CELL, **params: str) -> httpx.Response:
     return client.post(f"/{cell}/__token",
@@ -88,7 +97,7 @@ def assert_not_password(client: Any, password: str, username: str = "alice") -> 
     assert response.json()["error_description"].startswith("[PR400-AN-0017]")
 
 
-# --- success ----------------------------------------------------------------------------------------------------
+# --- success ------------------------------------------------------------------------------------------------
 
 def test_resident_token_changes_the_password(client: Any, cell: str) -> None:
     response = change(client, access_token(client))
@@ -163,14 +172,16 @@ def test_password_change_token_resets_status(client: Any, cell: str) -> None:
 def test_resident_token_resets_password_change_required(client: Any, cell: str) -> None:
     """The Status is reset whichever accepted token is used."""
     create_account(client, "carol", OLD, Status="passwordChangeRequired")
-    assert change(client, mint(client, TokenKind.RESIDENT_ACCESS, "carol", scopes=("root",))).status_code == 204
+    token = mint(client, TokenKind.RESIDENT_ACCESS, "carol", scopes=("root",))
+    assert change(client, token).status_code == 204
     assert stored_account(client, "carol").status == "active"
 
 
 def test_other_status_is_kept(client: Any, cell: str) -> None:
     """Only passwordChangeRequired is reset; a deactivated account stays deactivated."""
     create_account(client, "dave", OLD, Status="deactivated")
-    assert change(client, mint(client, TokenKind.RESIDENT_ACCESS, "dave", scopes=("root",))).status_code == 204
+    token = mint(client, TokenKind.RESIDENT_ACCESS, "dave", scopes=("root",))
+    assert change(client, token).status_code == 204
     assert stored_account(client, "dave").status == "deactivated"
 
 
@@ -193,7 +204,7 @@ def test_boundary_passwords_are_accepted(client: Any, cell: str) -> None:
     assert_password(client, "-_!$*=^`{|}~.@")
 
 
-# --- authentication and token kinds ------------------------------------------------------------------------------
+# --- authentication and token kinds -------------------------------------------------------------------------
 
 def test_anonymous_is_401(client: Any, cell: str) -> None:
     assert_unauthorized(change(client, None), "PR401-AU-0001")
@@ -270,7 +281,8 @@ def test_master_token_is_403(client: Any, cell: str) -> None:
 def test_unit_user_is_403(client: Any, cell: str) -> None:
     owner = "http://localhost:8080/admincell/#owner"
     make_cell(client, "owned", as_unit_user(owner))
-    response = client.put("/owned/__mypassword", headers={**as_unit_user(owner), "X-Personium-Credential": NEW})
+    headers = {**as_unit_user(owner), "X-Personium-Credential": NEW}
+    response = client.put("/owned/__mypassword", headers=headers)
     assert_error(response, 403, "PR403-AU-0002")
 
 
@@ -311,7 +323,7 @@ def test_resident_token_with_no_scope_is_403(client: Any, cell: str) -> None:
     assert "[auth]" in body["message"]["value"]
 
 
-# --- the new password --------------------------------------------------------------------------------------------
+# --- the new password ---------------------------------------------------------------------------------------
 
 def test_missing_credential_is_400(client: Any, cell: str) -> None:
     assert_error(change(client, access_token(client), None), 400, "PR400-AU-0003")
@@ -323,7 +335,8 @@ def test_missing_credential_with_password_change_token_is_400(client: Any, cell:
 
 
 @pytest.mark.parametrize("password", [
-    "", "abcde", "x" * 33, "with space", "non-ascii-é1".encode(), "semi;colon", "quote'1234", "#hash1234", "a" * 257,
+    "", "abcde", "x" * 33, "with space", "non-ascii-é1".encode(), "semi;colon", "quote'1234", "#hash1234",
+    "a" * 257,
 ])
 def test_policy_violation_is_400(client: Any, cell: str, password: str | bytes) -> None:
     token = access_token(client)
@@ -350,11 +363,11 @@ def test_token_of_a_deleted_account_is_404(client: Any, cell: str) -> None:
     assert_error(change(client, token), 404, "PR404-OD-0002")
 
 
-# --- resource -----------------------------------------------------------------------------------------------------
+# --- resource -----------------------------------------------------------------------------------------------
 
 def test_unknown_cell_is_404(client: Any, cell: str) -> None:
-    response = client.put("/nosuchcell/__mypassword", headers={"Authorization": f"Bearer {access_token(client)}",
-                                                                "X-Personium-Credential": NEW})
+    headers = {"Authorization": f"Bearer {access_token(client)}", "X-Personium-Credential": NEW}
+    response = client.put("/nosuchcell/__mypassword", headers=headers)
     assert_error(response, 404, "PR404-DV-0003")
 
 

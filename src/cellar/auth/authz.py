@@ -3,7 +3,8 @@
 GET shows a login form (or, with ``password_change_required=true``, a password change form); POST
 takes what the form sends. Every outcome is either an HTML page or a 303 redirect:
 
-* ``client_id``/``redirect_uri`` unusable → the cell's error page, ``{cellUrl}__html/error?code=PR400-AZ-000x``
+* ``client_id``/``redirect_uri`` unusable → the cell's error page,
+  ``{cellUrl}__html/error?code=PR400-AZ-000x``
   (RFC 6749 §4.1.2.1: never redirect to an unverified redirect_uri);
 * other request errors and a user cancel → ``redirect_uri`` with ``error=…`` in the query
   (response_type=code) or the fragment (token, id_token);
@@ -191,8 +192,8 @@ class AuthorizationEndpoint:
         account, past = checked.account, checked.past
         if account["status"] == "passwordChangeRequired":
             # The real server records nothing here: the login completes after the change.
-            change = LocalToken(TokenKind.PASSWORD_CHANGE, self.cell_url, username, self.now, flow.lifespan_ms,
-                                flow.client_id, flow.scopes)
+            change = LocalToken(TokenKind.PASSWORD_CHANGE, self.cell_url, username, self.now,
+                                flow.lifespan_ms, flow.client_id, flow.scopes)
             return self._back_to_form(flow, UNAUTHORIZED_CLIENT, CHANGE_REQUIRED,
                                       access_token=self.services.keyring.codec.encode(change))
         record_login(self.tx, self.cell["id"], account["id"], username, self.now)
@@ -231,7 +232,8 @@ class AuthorizationEndpoint:
         try:
             token = self.services.keyring.codec.decode(token_text, self.cell_url, self.now)
         except TokenError as exc:
-            return self._back_to_form(flow, UNAUTHORIZED_CLIENT, MISS_TOKEN if exc.reason == "expired" else PASS_FORM)
+            code = MISS_TOKEN if exc.reason == "expired" else PASS_FORM
+            return self._back_to_form(flow, UNAUTHORIZED_CLIENT, code)
         account = find_account(self.tx, self.cell["id"], token.subject)
         if account is None:
             return self._back_to_form(flow, INVALID_GRANT, INCORRECT_ID_PASS)
@@ -305,7 +307,8 @@ def _template(name: str) -> Template:
 
 def render(name: str, values: Mapping[str, str]) -> str:
     """``string.Template`` with every value HTML-escaped unless it is :class:`Markup`."""
-    return _template(name).substitute({k: v if isinstance(v, Markup) else html.escape(v) for k, v in values.items()})
+    escaped = {k: v if isinstance(v, Markup) else html.escape(v) for k, v in values.items()}
+    return _template(name).substitute(escaped)
 
 
 def _message(code: str) -> str:

@@ -100,7 +100,8 @@ def _basic_schema(authorization: str, cell_url: str, urls: UnitUrls, roots: Iter
 
 
 def introspect(tx: Transaction, cell: Mapping[str, Any], cell_url: str, text: str | None, schema: str | None,
-               codec: TokenCodec, urls: UnitUrls, roots: Iterable[x509.Certificate], now_ms: int) -> dict[str, Any]:
+               codec: TokenCodec, urls: UnitUrls, roots: Iterable[x509.Certificate],
+               now_ms: int) -> dict[str, Any]:
     """The RFC 7662 answer for ``text`` as seen by this cell, limited to ``schema`` unless ANY_SCHEMA."""
     if not text:
         return INACTIVE
@@ -123,8 +124,8 @@ def introspect(tx: Transaction, cell: Mapping[str, Any], cell_url: str, text: st
                    list(token.roles), audience=_visitor_audience(token))
 
 
-def _trans_cell(text: str, cell_url: str, schema: str | None, urls: UnitUrls, roots: Iterable[x509.Certificate],
-                now_ms: int) -> dict[str, Any]:
+def _trans_cell(text: str, cell_url: str, schema: str | None, urls: UnitUrls,
+                roots: Iterable[x509.Certificate], now_ms: int) -> dict[str, Any]:
     try:
         token = saml.parse(text, roots, now_ms)
     except saml.TokenError:
@@ -141,7 +142,9 @@ def _schema_allowed(allowed: str | None, token_schema: str) -> bool:
     """The app's tokens, whether issued to it as a public or a confidential (``#c``) client."""
     if allowed is ANY_SCHEMA:
         return True
-    return bool(token_schema) and schema_without_confidential(allowed) == schema_without_confidential(token_schema)
+    if not token_schema:
+        return False
+    return schema_without_confidential(allowed) == schema_without_confidential(token_schema)
 
 
 def _resident_roles(tx: Transaction, cell_id: str, cell_url: str, account: str) -> list[str]:
@@ -161,8 +164,9 @@ def _visitor_audience(token: LocalToken) -> str:
 def _active(client_id: str, issued_at_ms: int, lifespan_ms: int, subject: str, issuer: str, roles: list[str],
             audience: str | None = None) -> dict[str, Any]:
     issued = issued_at_ms // 1000
-    body: dict[str, Any] = {"active": True, "client_id": client_id or None, "exp": issued + lifespan_ms // 1000,
-                            "iat": issued, "sub": subject, "iss": issuer, "p_roles": roles}
+    body: dict[str, Any] = {"active": True, "client_id": client_id or None,
+                            "exp": issued + lifespan_ms // 1000, "iat": issued,
+                            "sub": subject, "iss": issuer, "p_roles": roles}
     if audience is not None:
         body["aud"] = audience
     return body

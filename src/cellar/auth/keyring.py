@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from cellar.auth.certs import (
     UnitKeys,
+    cell_jwks,
     cert_from_pem,
     cert_to_pem,
-    cell_jwks,
     generate_unit_ca_and_cert,
     key_from_pem,
     key_to_pem,

@@ -43,7 +43,8 @@ async def introspect(request: Request, ctx: RequestContext, cell_name: str) -> R
         raise PersoniumError("PR405-MC-0001")
     token = _form(await read_body(request, MAX_FORM)).get("token")
     keyring = services.keyring
-    user = introspection.IntrospectUser(services.settings.introspect_username, services.settings.introspect_password)
+    settings = services.settings
+    user = introspection.IntrospectUser(settings.introspect_username, settings.introspect_password)
 
     def work() -> dict[str, object]:
         # Client authentication verifies an XML signature: off the event loop, like the rest.

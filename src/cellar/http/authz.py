@@ -6,6 +6,7 @@ HTML pages (200) or 303 redirects with an empty body, never cached.
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from cellar.auth.authz import AuthorizationEndpoint, AuthzRequest, Redirect
-from cellar.errors import PersoniumError
+from cellar.errors import CATALOG, PersoniumError, format_message
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
 from cellar.unit.cells import find_cell
@@ -74,3 +75,16 @@ def _client_ip(request: Request) -> str | None:
     if forwarded:
         return forwarded.split(",", 1)[0].strip()
     return request.client.host if request.client else None
+
+
+async def error_page(request: Request, ctx: RequestContext, cell_name: str) -> Response:
+    """``{CellURL}__html/error?code=PR…`` — the page ``__authz`` sends a browser to when it cannot
+    trust the redirect URI with the error (notes §1.3)."""
+    if request.method not in ("GET", "HEAD"):
+        raise PersoniumError("PR405-MC-0001")
+    code = request.query_params.get("code", "")
+    spec = CATALOG.get(code)
+    message = format_message(spec.template, ()) if spec else "Unknown error."
+    page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Error</title></head><body>"
+            f"<h1>Error</h1><p>{escape(code if spec else '')}</p><p>{escape(message)}</p></body></html>")
+    return HTMLResponse(page, headers=PAGE_HEADERS)

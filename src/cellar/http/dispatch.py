@@ -79,4 +79,6 @@ class Dispatcher:
         handler = CELL_ENDPOINTS.get(segments[0]) if len(segments) == 1 else None
         if handler is not None:
             return await handler(request, ctx, cell_name)
+        if segments == ["__html", "error"]:
+            return await authz.error_page(request, ctx, cell_name)
         return await cell.cell_path(request, ctx, cell_name, segments)
