@@ -96,9 +96,8 @@ class TokenEndpoint:
         owner = params.get("p_owner") == "true"
         if grant == PASSWORD:
             return self._password(request, schema, target, owner, lifetimes)
-        if owner:
-            if grant != REFRESH:
-                raise PersoniumError("PR400-AN-0008")
+        if owner and grant == SAML2:
+            raise PersoniumError("PR400-AN-0008")
         if grant == SAML2:
             return self._saml2(params, schema, target, lifetimes)
         if grant == REFRESH:
@@ -196,9 +195,11 @@ class TokenEndpoint:
             raise PersoniumError(code) from None
         if _slash(self.urls.canonical(tcat.target)) != self.cell_url:
             raise PersoniumError("PR400-AN-0012", tcat.target)
-        scopes = tuple(tcat.scopes) or self._scopes(None)
+        # The assertion's scopes are arbitrated here like requested ones; the app schema is the one
+        # authenticated at this endpoint, never carried over from the assertion.
+        scopes = self._scopes(" ".join(tcat.scopes))
         refresh = LocalToken(TokenKind.VISITOR_REFRESH, self.cell_url, tcat.subject, self.now, lifetimes.refresh_ms,
-                             schema or tcat.schema, scopes, tcat.roles, tcat.id, tcat.issuer)
+                             schema, scopes, tcat.roles, tcat.id, tcat.issuer)
         return self._visitor(refresh, target, lifetimes)
 
     def _visitor(self, refresh: LocalToken, target: str | None, lifetimes: Lifetimes) -> Issued:
@@ -218,24 +219,16 @@ class TokenEndpoint:
     def _refresh(self, params: Mapping[str, str], schema: str, target: str | None, owner: bool,
                  lifetimes: Lifetimes) -> Issued:
         text = params.get("refresh_token", "")
-        kind = TokenKind.of(text)
-        if kind is None:
-            raise PersoniumError("PR400-AN-0009")
-        try:
-            token = self.keyring.codec.decode(text, self.cell_url, self.now)
-        except TokenError as exc:
-            raise PersoniumError("PR400-AN-0010" if exc.reason == "expired" else "PR400-AN-0009") from None
-        if not kind.is_refresh:
-            raise PersoniumError("PR400-AN-0013")
+        token = self._parse_refresh(text)
         if token.schema and not schema:
             raise PersoniumError("PR401-AN-0021")
         if token.schema != schema:
             raise PersoniumError("PR401-AN-0020", token.schema, schema)
         if owner:
-            if kind is not TokenKind.RESIDENT_REFRESH:
+            if token.kind is not TokenKind.RESIDENT_REFRESH:
                 raise PersoniumError("PR400-AN-0008")
             return Issued(self._owner_token(token.subject, lifetimes))
-        if kind is TokenKind.VISITOR_REFRESH:
+        if token.kind is TokenKind.VISITOR_REFRESH:
             renewed = LocalToken(TokenKind.VISITOR_REFRESH, self.cell_url, token.subject, self.now,
                                  lifetimes.refresh_ms, token.schema, token.scopes, token.roles,
                                  uuid.uuid4().hex, token.original_issuer)
@@ -268,6 +261,32 @@ class TokenEndpoint:
             body["id_token"] = id_token(key, kid, self.cell_url, code.subject,
                                         schema_without_confidential(schema), self.now)
         return Issued(body, headers)
+
+    def _parse_refresh(self, text: str) -> LocalToken:
+        """Parse (AN-0009), then the kind (AN-0013: an access or trans-cell token is "not a refresh
+        token"), then expiry (AN-0010), in the real server's order."""
+        kind = TokenKind.of(text)
+        if kind is None:
+            raise PersoniumError("PR400-AN-0013" if self._is_trans_cell(text) else "PR400-AN-0009")
+        issuer = self.urls.unit_url if kind is TokenKind.UNIT_LOCAL_UNIT_USER else self.cell_url
+        try:
+            token = self.keyring.codec.decode(text, issuer, check_expiry=False)
+        except TokenError:
+            raise PersoniumError("PR400-AN-0009") from None
+        if not kind.is_refresh:
+            raise PersoniumError("PR400-AN-0013")
+        if token.expired(self.now):
+            raise PersoniumError("PR400-AN-0010")
+        return token
+
+    def _is_trans_cell(self, text: str) -> bool:
+        try:
+            saml.parse(text, self.keyring.unit.trusted_roots, self.now)
+        except saml.TokenExpiredError:
+            return True
+        except saml.TokenError:
+            return False
+        return True
 
     # --- building blocks ------------------------------------------------------------------------
     def _trans_cell(self, subject: str, target: str, schema: str, scopes: tuple[str, ...], roles: list[str],
