@@ -25,10 +25,10 @@ def test_every_control_object_set_is_declared() -> None:
 
 def test_declarations_name_real_privileges() -> None:
     values = set(CELL_ROOT.values()) | {p for methods in CELL_ENDPOINTS.values() for p in methods.values()}
-    values |= {read for read, _ in CTL_SETS.values()} | {w for _, writes in CTL_SETS.values() for w in writes}
+    values |= {r for reads, _ in CTL_SETS.values() for r in reads} | {w for _, ws in CTL_SETS.values() for w in ws}
     assert values <= KNOWN
 
 
 def test_extcell_write_accepts_social_and_auth() -> None:
     """The seed page says auth, the real server requires social: both are accepted (README)."""
-    assert CTL_SETS["ExtCell"] == ("social-read", ("social", "auth"))
+    assert CTL_SETS["ExtCell"] == (("social-read", "auth-read"), ("social", "auth"))

@@ -84,7 +84,7 @@ MESSAGES = {
 }
 
 
-# --- URLs ------------------------------------------------------------------------------------------------------
+# --- URLs ---------------------------------------------------------------------------------------------------
 
 def cell_url(name: str) -> str:
     return f"{UNIT}{name}/"
@@ -100,7 +100,7 @@ def role_class(base_url: str, name: str) -> str:
     return f"{base_url}__role/__/{name}"
 
 
-# --- a client on other settings --------------------------------------------------------------------------------
+# --- a client on other settings -----------------------------------------------------------------------------
 
 @contextmanager
 def variant_client(settings: Settings, storage: Storage, **changes: Any) -> Iterator[TestClient]:
@@ -111,7 +111,7 @@ def variant_client(settings: Settings, storage: Storage, **changes: Any) -> Iter
         yield client
 
 
-# --- control objects -------------------------------------------------------------------------------------------
+# --- control objects ----------------------------------------------------------------------------------------
 
 def make_cell(client: Any, name: str, headers: dict[str, str] | None = None) -> str:
     response = client.post("/__ctl/Cell", json={"Name": name}, headers=headers or MASTER_AUTH)
@@ -172,14 +172,15 @@ def grant_role(client: Any, cell: str, account: str, role: str, box: str | None 
     link(client, cell, account_key(account), "_Role", role_key(role, box))
 
 
-# --- cell properties (no PROPPATCH needed) ---------------------------------------------------------------------
+# --- cell properties (no PROPPATCH needed) ------------------------------------------------------------------
 
 def set_cell_property(client: Any, cell: str, name: str, xml: str) -> None:
     storage = client.app.state.services.storage
     with storage.transaction("test.cell_property") as tx:
         cell_id = find_cell(tx, cell)["id"]
         t = cell_properties
-        tx.conn.execute(delete(t).where(t.c.cell_id == cell_id, t.c.name == name, t.c.namespace == PERSONIUM_NS))
+        tx.conn.execute(delete(t).where(t.c.cell_id == cell_id, t.c.name == name,
+                                        t.c.namespace == PERSONIUM_NS))
         tx.conn.execute(insert(t).values(cell_id=cell_id, name=name, namespace=PERSONIUM_NS, xml=xml))
 
 
@@ -198,7 +199,7 @@ def stop_recording_history(client: Any, cell: str, *accounts: str) -> None:
                       "</p:accountsnotrecordingauthhistory>")
 
 
-# --- the token endpoint ----------------------------------------------------------------------------------------
+# --- the token endpoint -------------------------------------------------------------------------------------
 
 def token(client: Any, cell: str, params: dict[str, str], headers: dict[str, str] | None = None
           ) -> httpx.Response:
@@ -244,7 +245,7 @@ def assert_oauth_error(response: httpx.Response, code: str, *params: str, exact:
     return body
 
 
-# --- Bearer probes ---------------------------------------------------------------------------------------------
+# --- Bearer probes ------------------------------------------------------------------------------------------
 
 def bearer(text: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {text}", "Accept": "application/json"}
@@ -267,7 +268,7 @@ def assert_rejected(client: Any, cell: str, text: str, code: str) -> None:
     assert response.headers["www-authenticate"] == f'Bearer realm="{cell_url(cell)}"', response.headers
 
 
-# --- decoding and minting with the app's own keys --------------------------------------------------------------
+# --- decoding and minting with the app's own keys -----------------------------------------------------------
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -317,7 +318,7 @@ def mint_tcat(client: Any, issuer: str, subject: str, target: str, *, issued_at_
     return saml.issue(tcat, key, cert)
 
 
-# --- tampering -------------------------------------------------------------------------------------------------
+# --- tampering ----------------------------------------------------------------------------------------------
 
 B64URL = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 

@@ -62,7 +62,7 @@ class Caller(Enum):
     OTHER = "other"  # AR~ of an account whose role holds privileges on another resource or family only
     SCOPED = "scoped"  # AR~ of an EXACT account, but the token's scope excludes the privilege (notes §3.5)
     VISITOR = "visitor"  # AV~ of a visitor from cell ``visitor``, mapped to a role granted the privilege
-    VISITOR_WITHOUT = "visitor-without"  # the same visitor, mapped to a role holding the lower privilege
+    VISITOR_WITHOUT = "visitor-without"  # a visitor from there too, mapped to a role with the lower privilege
     ROOT = "root"  # AR~ of an account whose role is granted p:root (in box matrixbox)
     ALL = "all"  # no Authorization header; the ACL grants the privilege to D:all
     OWNER_ALL = "owner-all"  # the owner again; the ACL grants the privilege to D:all
@@ -116,15 +116,13 @@ class Endpoint:
     setup: Setup = lambda client: None
     json: Any = None
     body: bytes | None = None
-    params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
     def call(self, client: Any, caller_headers: dict[str, str]) -> httpx.Response:
         headers = {**caller_headers, **self.headers}
         if self.json is not None:
             return client.request(self.method, self.path, json=self.json, headers=headers)
-        return client.request(self.method, self.path, content=self.body, params=self.params or None,
-                              headers=headers)
+        return client.request(self.method, self.path, content=self.body, headers=headers)
 
 
 # --- the ACL --------------------------------------------------------------------------------------------
@@ -186,6 +184,8 @@ def token_request(client: Any, cell: str, form: dict[str, str]) -> dict[str, Any
 def password_token(client: Any, cell: str, username: str, **extra: str) -> str:
     body = token_request(client, cell, {"grant_type": "password", "username": username, "password": PASSWORD,
                                         **extra})
+    if "scope" in extra:
+        assert body["scope"] == extra["scope"], body  # the scope asked for is granted as such (notes §3.5)
     return str(body["access_token"])
 
 

@@ -70,7 +70,7 @@ def visitor(client: Any) -> dict[str, Any]:
     return ok(token(client, "bob", {"grant_type": SAML2, "assertion": assertion}))
 
 
-# --- accepted ---------------------------------------------------------------------------------------------------
+# --- accepted -----------------------------------------------------------------------------------------------
 
 def test_resident_access_token(cells):
     assert_accepted(cells, "alice", resident(cells)["access_token"])
@@ -107,7 +107,7 @@ def test_token_just_before_its_expiry(cells):
     assert_accepted(cells, "alice", text)
 
 
-# --- rejected kinds (notes §3.2) --------------------------------------------------------------------------------
+# --- rejected kinds (notes §3.2) ----------------------------------------------------------------------------
 
 def test_refresh_tokens_are_not_access_tokens(cells):
     assert_rejected(cells, "alice", resident(cells)["refresh_token"], "PR401-AU-0007")
@@ -115,7 +115,8 @@ def test_refresh_tokens_are_not_access_tokens(cells):
 
 
 def test_expired_refresh_token_is_still_a_refresh_token(cells):
-    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=expired_at(DAY_MS), lifespan_ms=DAY_MS)
+    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=expired_at(DAY_MS),
+                lifespan_ms=DAY_MS)
     assert_rejected(cells, "alice", text, "PR401-AU-0007")
 
 
@@ -137,8 +138,8 @@ def test_unreadable_tokens(cells, value):
 
 def test_other_authorization_scheme(cells):
     """notes §3.2: a scheme other than Basic or Bearer → 401 PR401-AU-0003."""
-    response = cells.get("/alice/__ctl/Account", headers={"Authorization": f"Token {resident(cells)['access_token']}",
-                                                          "Accept": "application/json"})
+    scheme = {"Authorization": f"Token {resident(cells)['access_token']}", "Accept": "application/json"}
+    response = cells.get("/alice/__ctl/Account", headers=scheme)
     assert_error(response, 401, "PR401-AU-0003")
 
 
@@ -150,7 +151,7 @@ def test_basic_authentication_at_cell_level(cells):
     assert_error(response, 401, "PR401-AU-0001")
 
 
-# --- tokens of another cell -------------------------------------------------------------------------------------
+# --- tokens of another cell ---------------------------------------------------------------------------------
 
 def test_resident_token_of_another_cell(cells):
     make_account(cells, "bob", "me")
@@ -168,15 +169,17 @@ def test_minted_token_naming_another_issuer(cells):
     assert_accepted(cells, "bob", text)
 
 
-# --- expiry -----------------------------------------------------------------------------------------------------
+# --- expiry -------------------------------------------------------------------------------------------------
 
 def test_expired_resident_access_token(cells):
-    text = mint(cells, TokenKind.RESIDENT_ACCESS, ALICE, "me", issued_at_ms=expired_at(HOUR_MS), scopes=("root",))
+    text = mint(cells, TokenKind.RESIDENT_ACCESS, ALICE, "me", issued_at_ms=expired_at(HOUR_MS),
+                scopes=("root",))
     assert_rejected(cells, "alice", text, "PR401-AU-0002")
 
 
 def test_expired_short_lived_token(cells):
-    text = mint(cells, TokenKind.RESIDENT_ACCESS, ALICE, "me", issued_at_ms=now_ms() - 3_000, lifespan_ms=1_000)
+    text = mint(cells, TokenKind.RESIDENT_ACCESS, ALICE, "me", issued_at_ms=now_ms() - 3_000,
+                lifespan_ms=1_000)
     assert_rejected(cells, "alice", text, "PR401-AU-0002")
 
 
@@ -197,7 +200,7 @@ def test_issued_token_with_a_one_second_lifetime_expires(cells):
     assert_rejected(cells, "alice", text, "PR401-AU-0002")
 
 
-# --- tampering --------------------------------------------------------------------------------------------------
+# --- tampering ----------------------------------------------------------------------------------------------
 
 def test_tampered_resident_access_token(cells):
     """Any changed character: first, early, middle, late and last position → PR401-AU-0006."""
@@ -212,6 +215,15 @@ def test_tampered_visitor_access_token(cells):
     for index in body_positions(text):
         assert_rejected(cells, "bob", flip(text, index), "PR401-AU-0006")
     assert_accepted(cells, "bob", text)
+
+
+def test_tampered_refresh_tokens(cells):
+    """A refresh token that does not parse is a parse failure (401 PR401-AU-0006), not a refresh token:
+    Java's AccessContext parses the token first and only then refuses refresh tokens (PR401-AU-0007)."""
+    for cell, text in (("alice", resident(cells)["refresh_token"]), ("bob", visitor(cells)["refresh_token"])):
+        for index in body_positions(text):
+            assert_rejected(cells, cell, flip(text, index), "PR401-AU-0006")
+        assert_rejected(cells, cell, text, "PR401-AU-0007")
 
 
 def test_resident_token_under_another_prefix(cells):
@@ -271,7 +283,7 @@ def test_trans_cell_token_signature_is_checked_before_expiry(cells):
     assert_rejected(cells, "bob", text, "PR401-AU-0008")
 
 
-# --- the rejection does not depend on the ACL --------------------------------------------------------------------
+# --- the rejection does not depend on the ACL ---------------------------------------------------------------
 
 def test_rejected_token_is_401_even_where_the_caller_would_have_a_role(cells):
     """A visitor whose roles would count still gets 401 once its token is altered."""

@@ -41,8 +41,8 @@ from tests.conftest import UNIT
 from tests.helpers import assert_error
 
 ALICE, BOB = cell_url("alice"), cell_url("bob")
-RESIDENT_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_token", "refresh_token_expires_in",
-                   "last_authenticated", "failed_count"}
+RESIDENT_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_token",
+                   "refresh_token_expires_in", "last_authenticated", "failed_count"}
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def cells(client: Any) -> Any:
     return client
 
 
-# --- password grant: success ------------------------------------------------------------------------------------
+# --- password grant: success --------------------------------------------------------------------------------
 
 def test_password_grant_issues_a_resident_access_and_refresh_token(cells):
     """apiref/293 response body; notes §3.3 success table: AR~ + RR~, Bearer, 3600 / 86400, scope root."""
@@ -109,7 +109,7 @@ def test_repeated_form_fields_take_the_first_value(cells):
     assert ok(response)["access_token"].startswith("AR~")
 
 
-# --- lifetimes --------------------------------------------------------------------------------------------------
+# --- lifetimes ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("expires_in", "refresh_expires_in"), [(1, 1), (60, 120), (3600, 86400)])
 def test_expires_in_and_refresh_token_expires_in_set_the_lifetimes(cells, expires_in, refresh_expires_in):
@@ -139,7 +139,7 @@ def test_expires_in_applies_to_a_trans_cell_token(cells):
     assert parse_tcat(cells, body["access_token"]).lifespan_ms == 60_000
 
 
-# --- p_target: trans-cell tokens --------------------------------------------------------------------------------
+# --- p_target: trans-cell tokens ----------------------------------------------------------------------------
 
 def test_p_target_issues_a_trans_cell_token_for_the_target(cells):
     """notes §3.3 password: with p_target a TCAT (subject {cellUrl}#{username}) + RR~; the response
@@ -212,7 +212,7 @@ def test_trans_cell_token_carries_the_accounts_roles_as_class_urls(cells):
                                          role_class(ALICE, "boxed")])
 
 
-# --- scopes (notes §3.5) ----------------------------------------------------------------------------------------
+# --- scopes (notes §3.5) ------------------------------------------------------------------------------------
 
 def scope_of(body: dict[str, Any]) -> list[str]:
     return sorted(body["scope"].split(" "))
@@ -226,11 +226,12 @@ def test_requested_scopes_are_arbitrated(cells):
     make_role(cells, "alice", "r3", "box1")
     make_cell(cells, "carol")
     make_role(cells, "carol", "r1")
-    requested = ["auth-read", "bogus", "openid", role_instance("alice", "r1"), role_instance("alice", "nosuch"),
-                 role_instance("alice", "r3", "box1"), role_instance("carol", "r1"), "box-read", "read", "ROOT"]
+    requested = ["auth-read", "bogus", "openid", role_instance("alice", "r1"),
+                 role_instance("alice", "nosuch"), role_instance("alice", "r3", "box1"),
+                 role_instance("carol", "r1"), "box-read", "read", "ROOT"]
     body = login(cells, "alice", scope=" ".join(requested))
-    expected = sorted(["auth-read", "openid", role_instance("alice", "r1"), role_instance("alice", "r3", "box1"),
-                       "box-read"])
+    expected = sorted(["auth-read", "openid", role_instance("alice", "r1"),
+                       role_instance("alice", "r3", "box1"), "box-read"])
     assert scope_of(body) == expected
     assert sorted(decode(cells, body["access_token"], ALICE).scopes) == expected
     assert sorted(decode(cells, body["refresh_token"], ALICE).scopes) == expected
@@ -264,7 +265,7 @@ def test_trans_cell_token_carries_the_arbitrated_scopes(cells):
     assert parse_tcat(cells, body["access_token"]).scopes == ("auth-read",)
 
 
-# --- errors shared by every grant -------------------------------------------------------------------------------
+# --- errors shared by every grant ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("grant_type", [None, "", "client_credentials", "PASSWORD", "implicit", "token",
                                         "urn:ietf:params:oauth:grant-type:jwt-bearer", SAML2 + "x"])

@@ -60,12 +60,13 @@ def basic(client_id: str, secret: str, *, urlsafe: bool = False) -> dict[str, st
 
 
 def schema_of_issued(client: Any, body: dict[str, Any]) -> str:
-    access, refresh = decode(client, body["access_token"], ALICE), decode(client, body["refresh_token"], ALICE)
+    access = decode(client, body["access_token"], ALICE)
+    refresh = decode(client, body["refresh_token"], ALICE)
     assert access.schema == refresh.schema, (access.schema, refresh.schema)
     return access.schema
 
 
-# --- success ----------------------------------------------------------------------------------------------------
+# --- success ------------------------------------------------------------------------------------------------
 
 def test_client_id_and_client_secret_give_the_tokens_the_apps_schema(cells):
     body = login(cells, "alice", client_id=APP, client_secret=app_secret(cells))
@@ -83,8 +84,10 @@ def test_basic_authorization_header(cells, urlsafe):
 
 
 def test_basic_header_wins_over_client_id_and_client_secret(cells):
-    """apiref/293: "the setting of the Authorization header takes precedence over client_id and client_secret"."""
-    body = login(cells, "alice", headers=basic(APP, app_secret(cells)), client_id=BOB, client_secret="garbage")
+    """apiref/293: "the setting of the Authorization header takes precedence over client_id and
+    client_secret"."""
+    body = login(cells, "alice", headers=basic(APP, app_secret(cells)), client_id=BOB,
+                 client_secret="garbage")
     assert schema_of_issued(cells, body) == APP
 
 
@@ -95,9 +98,11 @@ def test_client_assertion(cells):
 
 
 def test_client_assertion_wins_over_basic_header_and_client_secret(cells):
-    """apiref/293: with client_assertion[_type] "the content of Authorization header or client_secret is neglected"."""
+    """apiref/293: with client_assertion[_type] "the content of Authorization header or client_secret
+    is neglected"."""
     body = login(cells, "alice", headers={"Authorization": "Basic !!!not-basic!!!"}, client_id=APP,
-                 client_secret="garbage", client_assertion=app_secret(cells), client_assertion_type=ASSERTION_TYPE)
+                 client_secret="garbage", client_assertion=app_secret(cells),
+                 client_assertion_type=ASSERTION_TYPE)
     assert schema_of_issued(cells, body) == APP
 
 
@@ -130,7 +135,7 @@ def test_client_authentication_does_not_change_the_response_fields(cells):
                          "refresh_token_expires_in", "last_authenticated", "failed_count"}
 
 
-# --- errors, in the order of notes §3.3 -------------------------------------------------------------------------
+# --- errors, in the order of notes §3.3 ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("secret", [
     pytest.param("garbage", id="not-base64-xml"),
@@ -199,7 +204,8 @@ def test_authorization_header_that_is_not_basic(cells, authorization):
     pytest.param({"client_assertion_type": "urn:example:other", "client_assertion": "x"}, id="other-type"),
     pytest.param({"client_assertion": "x"}, id="assertion-without-type"),
     pytest.param({"client_assertion_type": "", "client_assertion": "x"}, id="empty-type"),
-    pytest.param({"client_assertion_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, id="jwt-bearer-type"),
+    pytest.param({"client_assertion_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                 id="jwt-bearer-type"),
 ])
 def test_invalid_client_assertion_type(cells, params):
     response = token(cells, "alice", password_params(client_id=APP, **params))
@@ -207,7 +213,8 @@ def test_invalid_client_assertion_type(cells, params):
 
 
 def test_client_assertion_type_alone_with_an_app_secret_elsewhere(cells):
-    """The right type without an assertion: the (empty) assertion is the secret, whatever client_secret says."""
+    """The right type without an assertion: the (empty) assertion is the secret, whatever
+    client_secret says."""
     response = token(cells, "alice", password_params(client_id=APP, client_secret=app_secret(cells),
                                                      client_assertion_type=ASSERTION_TYPE))
     assert_oauth_error(response, "PR400-AN-0003")
@@ -235,7 +242,8 @@ def test_client_authentication_runs_before_the_grant(cells):
     missing username, and a wrong password is not even tried."""
     response = token(cells, "alice", {"grant_type": "password", "client_id": APP, "client_secret": "garbage"})
     assert_oauth_error(response, "PR400-AN-0003")
-    response = token(cells, "alice", password_params(password="wrong-pass", client_id=APP, client_secret="garbage"))
+    response = token(cells, "alice", password_params(password="wrong-pass", client_id=APP,
+                                                     client_secret="garbage"))
     assert_oauth_error(response, "PR400-AN-0003")
     body = ok(token(cells, "alice", password_params()))  # no interval lock: the password was never checked
     assert body["failed_count"] == 0

@@ -39,7 +39,8 @@ from tests.api._auth_support import (
 )
 
 ALICE, BOB, APP, APP2 = cell_url("alice"), cell_url("bob"), cell_url("app"), cell_url("app2")
-CODE_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_token", "refresh_token_expires_in"}
+CODE_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_token",
+               "refresh_token_expires_in"}
 
 
 @pytest.fixture
@@ -58,11 +59,12 @@ def secret(client: Any, app: str = "app", target: str = ALICE) -> str:
 
 def code_for(client: Any, *, schema: str = APP, scopes: tuple[str, ...] = ("root",), subject: str = "me",
              issuer: str = ALICE, issued_at_ms: int | None = None) -> str:
-    return mint(client, TokenKind.GRANT_CODE, issuer, subject, issued_at_ms=issued_at_ms, lifespan_ms=GRANT_CODE_MS,
-                schema=schema, scopes=scopes)
+    return mint(client, TokenKind.GRANT_CODE, issuer, subject, issued_at_ms=issued_at_ms,
+                lifespan_ms=GRANT_CODE_MS, schema=schema, scopes=scopes)
 
 
-def exchange(client: Any, code: str | None, *, app: str | None = "app", cell: str = "alice", **extra: str) -> Any:
+def exchange(client: Any, code: str | None, *, app: str | None = "app", cell: str = "alice",
+             **extra: str) -> Any:
     params = {"grant_type": "authorization_code", **extra}
     if code is not None:
         params["code"] = code
@@ -76,7 +78,7 @@ def jwt_part(jwt: str, index: int) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-# --- success ----------------------------------------------------------------------------------------------------
+# --- success ------------------------------------------------------------------------------------------------
 
 def test_code_grant_issues_resident_tokens(cells):
     before = now_ms()
@@ -165,7 +167,7 @@ def test_code_just_before_its_expiry(cells):
     assert ok(exchange(cells, code))["access_token"].startswith("AR~")
 
 
-# --- errors, in the order of notes §3.3 -------------------------------------------------------------------------
+# --- errors, in the order of notes §3.3 ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("code", [None, "", "garbage", "AR~abc", "RR~abc", "gc~abc"])
 def test_missing_code_or_code_without_the_gc_prefix(cells, code):

@@ -95,7 +95,8 @@ def test_p_owner_issues_only_a_unit_local_unit_user_token(owned):
     assert body["expires_in"] == 3600
     for absent in ("refresh_token", "refresh_token_expires_in", "scope", "p_target"):
         assert absent not in body, body
-    assert set(body) <= {"access_token", "token_type", "expires_in", "last_authenticated", "failed_count"}, body
+    allowed = {"access_token", "token_type", "expires_in", "last_authenticated", "failed_count"}
+    assert set(body) <= allowed, body
     unit_token = decode(owned, body["access_token"], UNIT)
     assert unit_token.kind is TokenKind.UNIT_LOCAL_UNIT_USER
     assert canonical(owned, unit_token.subject) == OWNER
@@ -171,7 +172,8 @@ def test_p_owner_refresh_for_an_account_not_listed(owned):
 
 
 def test_p_owner_with_a_wrong_password_is_a_failed_login(owned):
-    assert_oauth_error(token(owned, "mine", password_params("rep", "wrong-pass", p_owner="true")), "PR400-AN-0017")
+    response = token(owned, "mine", password_params("rep", "wrong-pass", p_owner="true"))
+    assert_oauth_error(response, "PR400-AN-0017")
 
 
 def test_p_owner_with_a_saml_assertion(owned):
@@ -280,12 +282,14 @@ def test_unit_user_creates_an_owned_cell(unit_users):
     response = unit_users.post("/__ctl/Cell", json={"Name": "c-new"}, headers=bearer(text))
     assert response.status_code == 201, response.text
     assert listed(unit_users, text) == ["c-me", "c-new"]
-    names = [c["Name"] for c in unit_users.get("/__ctl/Cell", headers=as_unit_user(ME)).json()["d"]["results"]]
+    results = unit_users.get("/__ctl/Cell", headers=as_unit_user(ME)).json()["d"]["results"]
+    names = [c["Name"] for c in results]
     assert sorted(names) == ["c-me", "c-new"]
 
 
 def test_unit_user_cannot_read_anothers_cell(unit_users):
-    assert_error(unit_users.get("/__ctl/Cell('c-other')", headers=bearer(uut(unit_users))), 403, "PR403-AU-0003")
+    response = unit_users.get("/__ctl/Cell('c-other')", headers=bearer(uut(unit_users)))
+    assert_error(response, 403, "PR403-AU-0003")
 
 
 def test_unit_admin_role_must_be_in_the_issuers_main_box(unit_users):

@@ -68,7 +68,7 @@ def fails_with_the_right_password(client: Any, **headers: str) -> None:
     assert_oauth_error(response, "PR400-AN-0017")
 
 
-# --- last_authenticated / failed_count (apiref/293 response body) -----------------------------------------------
+# --- last_authenticated / failed_count (apiref/293 response body) -------------------------------------------
 
 def test_first_login_has_no_last_authenticated_and_no_failures(quick):
     body = login(quick, "alice")
@@ -138,7 +138,7 @@ def test_only_the_password_grant_reports_login_history(quick):
     assert "last_authenticated" not in refreshed and "failed_count" not in refreshed
 
 
-# --- steps 1 and 2 fail without being recorded (notes §3.3) -----------------------------------------------------
+# --- steps 1 and 2 fail without being recorded (notes §3.3) -------------------------------------------------
 
 def test_unknown_account_records_nothing(cells):
     """Step 1 (no such account) is not a failure of any account: no interval lock follows."""
@@ -155,7 +155,7 @@ def test_account_without_basic_type_cannot_log_in_and_records_nothing(cells):
     assert login(cells, "alice", "oidc")["failed_count"] == 0
 
 
-# --- step 3: the interval lock (default 1 s) --------------------------------------------------------------------
+# --- step 3: the interval lock (default 1 s) ----------------------------------------------------------------
 
 def test_right_password_fails_within_a_second_after_a_failure(cells):
     """apiref/293: "even if the password is legitimate ... for one second after failure"."""
@@ -166,14 +166,18 @@ def test_right_password_fails_within_a_second_after_a_failure(cells):
     assert body["failed_count"] == 2  # the refused right password counted too (notes §3.3)
 
 
-def test_a_failure_during_the_interval_lock_extends_it(cells):
-    fail(cells)  # t = 0
-    time.sleep(0.6)
-    fails_with_the_right_password(cells)  # t ≈ 0.6: locked, the lock now runs to ≈ 1.6
-    time.sleep(0.6)
-    fails_with_the_right_password(cells)  # t ≈ 1.2: locked only because the lock was extended
-    time.sleep(1.1)
-    assert login(cells, "alice")["failed_count"] == 3
+def test_a_failure_during_the_interval_lock_extends_it(settings, storage):
+    """notes §3.3 step 3: a refused attempt "extends the lock". A 2 s interval leaves room for slow
+    password hashing between the attempts."""
+    with variant_client(settings, storage, authn_interval=2) as client:
+        setup_cell(client)
+        fail(client)  # t = 0: locked until 2
+        time.sleep(1.2)
+        fails_with_the_right_password(client)  # t ≈ 1.2: locked; the lock now runs to ≈ 3.2
+        time.sleep(1.2)
+        fails_with_the_right_password(client)  # t ≈ 2.4: locked only because the lock was extended
+        time.sleep(2.1)
+        assert login(client, "alice")["failed_count"] == 3
 
 
 def test_interval_lock_is_per_account(cells):
@@ -192,7 +196,7 @@ def test_interval_lock_follows_the_setting(settings, storage):
         assert login(client, "alice")["failed_count"] == 2
 
 
-# --- step 4: the account lock (authn.account.lockCount / lockTime) ----------------------------------------------
+# --- step 4: the account lock (authn.account.lockCount / lockTime) ------------------------------------------
 
 def test_account_lock_after_lock_count_failures(settings, storage):
     with variant_client(settings, storage, authn_interval=0, lock_count=3, lock_time=2) as client:
@@ -222,7 +226,7 @@ def test_no_account_lock_by_default(quick):
     assert login(quick, "alice")["failed_count"] == 6
 
 
-# --- step 5: IPAddressRange (first X-Forwarded-For entry) -------------------------------------------------------
+# --- step 5: IPAddressRange (first X-Forwarded-For entry) ---------------------------------------------------
 
 @pytest.mark.parametrize(("ranges", "forwarded"), [
     pytest.param("10.0.0.0/24", "10.0.0.5", id="in-block"),
@@ -259,7 +263,7 @@ def test_ip_failure_sets_the_interval_lock(cells):
     assert login(cells, "alice", "ranged", headers={"X-Forwarded-For": "10.0.0.1"})["failed_count"] == 2
 
 
-# --- step 7 and after: Status ------------------------------------------------------------------------------------
+# --- step 7 and after: Status -------------------------------------------------------------------------------
 
 def test_deactivated_account_cannot_log_in_and_the_attempt_counts(quick):
     make_account(quick, "alice", "off", Status="deactivated")

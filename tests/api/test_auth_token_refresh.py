@@ -13,10 +13,10 @@ import pytest
 
 from cellar.auth.tokens import TokenKind
 from tests.api._auth_support import (
-    account_key,
     DAY_MS,
     GRANT_CODE_MS,
     HOUR_MS,
+    account_key,
     assert_accepted,
     assert_oauth_error,
     body_positions,
@@ -41,7 +41,8 @@ from tests.conftest import UNIT
 from tests.helpers import MASTER_AUTH
 
 ALICE, BOB, APP, APP2 = cell_url("alice"), cell_url("bob"), cell_url("app"), cell_url("app2")
-REFRESHED_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_token", "refresh_token_expires_in"}
+REFRESHED_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_token",
+                    "refresh_token_expires_in"}
 
 
 @pytest.fixture
@@ -56,14 +57,15 @@ def cells(client: Any) -> Any:
 
 def refresh(client: Any, refresh_token: str, cell: str = "alice", headers: dict[str, str] | None = None,
             **extra: str) -> Any:
-    return token(client, cell, {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}, headers)
+    params = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    return token(client, cell, params, headers)
 
 
 def app_secret(client: Any, app: str = "app", target: str = ALICE) -> str:
     return login(client, app, "appuser", p_target=target)["access_token"]
 
 
-# --- success ----------------------------------------------------------------------------------------------------
+# --- success ------------------------------------------------------------------------------------------------
 
 def test_refresh_issues_a_new_access_and_refresh_token(cells):
     """notes §3.3: a new refresh token of the same kind; AR~ without p_target; no login history fields."""
@@ -145,7 +147,7 @@ def test_refresh_with_an_invalid_p_target(cells):
     assert_oauth_error(response, "PR400-AN-0002")
 
 
-# --- client (schema) check --------------------------------------------------------------------------------------
+# --- client (schema) check ----------------------------------------------------------------------------------
 
 def test_refresh_token_of_an_app_needs_the_same_app(cells):
     first = login(cells, "alice", client_id=APP, client_secret=app_secret(cells))
@@ -196,7 +198,7 @@ def test_bad_client_secret_at_refresh(cells):
     assert_oauth_error(response, "PR400-AN-0003")
 
 
-# --- errors, in the order of notes §3.3 -------------------------------------------------------------------------
+# --- errors, in the order of notes §3.3 ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", [None, "", "garbage", "RR~", "RR~garbage", "RR~" + "A" * 80])
 def test_missing_or_unparsable_refresh_token(cells, value):
@@ -220,6 +222,13 @@ def test_tampered_refresh_token(cells):
     for index in body_positions(text):
         assert_oauth_error(refresh(cells, flip(text, index)), "PR400-AN-0009")
     assert ok(refresh(cells, text))  # the original is still good
+
+
+def test_tampered_access_token_as_refresh_token(cells):
+    """An AR~ that does not parse is a parse error (AN-0009) before it is "not a refresh token"."""
+    text = login(cells, "alice")["access_token"]
+    for index in body_positions(text):
+        assert_oauth_error(refresh(cells, flip(text, index)), "PR400-AN-0009")
 
 
 def test_refresh_token_with_another_prefix(cells):
@@ -252,8 +261,8 @@ def test_trans_cell_token_is_not_a_refresh_token(cells):
 
 
 def test_expired_refresh_token(cells):
-    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=expired_at(DAY_MS), lifespan_ms=DAY_MS,
-                scopes=("root",))
+    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=expired_at(DAY_MS),
+                lifespan_ms=DAY_MS, scopes=("root",))
     assert_oauth_error(refresh(cells, text), "PR400-AN-0010")
 
 
@@ -265,7 +274,8 @@ def test_refresh_token_just_before_its_expiry_still_works(cells):
 
 
 def test_short_lived_refresh_token_expires(cells):
-    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=now_ms() - 5_000, lifespan_ms=1_000)
+    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=now_ms() - 5_000,
+                lifespan_ms=1_000)
     assert_oauth_error(refresh(cells, text), "PR400-AN-0010")
 
 
@@ -276,8 +286,8 @@ def test_kind_is_checked_before_expiry(cells):
 
 
 def test_expiry_is_checked_before_the_client(cells):
-    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=expired_at(DAY_MS), lifespan_ms=DAY_MS,
-                schema=APP)
+    text = mint(cells, TokenKind.RESIDENT_REFRESH, ALICE, "me", issued_at_ms=expired_at(DAY_MS),
+                lifespan_ms=DAY_MS, schema=APP)
     assert_oauth_error(refresh(cells, text), "PR400-AN-0010")
 
 

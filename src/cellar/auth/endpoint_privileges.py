@@ -7,7 +7,7 @@ Every route under a cell must appear here: ``tests/test_endpoint_privileges.py``
 
 from __future__ import annotations
 
-from cellar.ctl.schema import CELL_CTL, EXTRA_WRITE_PRIVILEGES
+from cellar.ctl.schema import CELL_CTL, EXTRA_READ_PRIVILEGES, EXTRA_WRITE_PRIVILEGES
 
 PUBLIC, UNIT, OWN = "public", "unit", "own"
 
@@ -28,10 +28,14 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__mypassword": {"PUT": OWN, "OPTIONS": PUBLIC},
 }
 
-#: ``__ctl/{Set}``: (read, write) privileges; writing ExtCell also accepts ``auth`` (seed page).
-CTL_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
-    etype.name: (etype.read_privilege or "root",
+#: ``__ctl/{Set}``: (read, write) privileges, any one of which suffices; ExtCell also accepts the
+#: ``auth`` family its pages name.
+CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    etype.name: ((etype.read_privilege or "root", *EXTRA_READ_PRIVILEGES.get(etype.name, ())),
                  (etype.write_privilege or "root", *EXTRA_WRITE_PRIVILEGES.get(etype.name, ())))
     for etype in CELL_CTL.types
 }
 CTL_METADATA = PUBLIC
+#: OPTIONS on ``$links`` and on the ``__ctl`` service root: the real server's quirks (notes §4.4).
+CTL_LINKS_OPTIONS = "social-read"
+CTL_ROOT_OPTIONS = "read"

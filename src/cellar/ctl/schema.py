@@ -97,5 +97,7 @@ EXT_ROLE = EntityType(
 
 CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RELATION, ROLE))
 
-#: Privileges that also grant writing an entity set, beyond its own (the ExtCell page says ``auth``).
+#: Privileges that also grant reading or writing an entity set, beyond its own: the ExtCell pages
+#: say ``auth-read``/``auth`` where the real server wants ``social-read``/``social`` (README).
+EXTRA_READ_PRIVILEGES = {"ExtCell": ("auth-read",)}
 EXTRA_WRITE_PRIVILEGES = {"ExtCell": ("auth",)}

@@ -6,7 +6,6 @@ The HTTP side only: methods, bodies and transactions. Who may do what is decided
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +20,7 @@ from cellar.auth.tokens import now
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.ctl import load_cell_request
-from cellar.http.negotiation import read_body
+from cellar.http.negotiation import client_ip, form_params, read_body
 from cellar.unit.cells import find_cell, find_cell_by_id
 
 MAX_FORM = 64 * 1024
@@ -41,7 +40,7 @@ async def introspect(request: Request, ctx: RequestContext, cell_name: str) -> R
         return _allow("OPTIONS, POST")
     if request.method != "POST":
         raise PersoniumError("PR405-MC-0001")
-    token = _form(await read_body(request, MAX_FORM)).get("token")
+    token = form_params(await read_body(request, MAX_FORM)).get("token")
     keyring = services.keyring
     settings = services.settings
     user = introspection.IntrospectUser(settings.introspect_username, settings.introspect_password)
@@ -96,14 +95,3 @@ async def certs(request: Request, ctx: RequestContext, cell_name: str) -> Respon
 
     return Response(orjson.dumps(await run_in_threadpool(work)), media_type="application/json")
 
-
-def _form(body: bytes) -> dict[str, str]:
-    """``application/x-www-form-urlencoded`` whatever the Content-Type; the first of repeated names wins."""
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        params.setdefault(name, value)
-    return params

@@ -7,7 +7,6 @@ HTML pages (200) or 303 redirects with an empty body, never cached.
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,7 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from cellar.auth.authz import AuthorizationEndpoint, AuthzRequest, Redirect
 from cellar.errors import CATALOG, PersoniumError, format_message
 from cellar.http.context import RequestContext
-from cellar.http.negotiation import read_body
+from cellar.http.negotiation import client_ip, form_params, read_body
 from cellar.unit.cells import find_cell
 
 ALLOW = "OPTIONS, GET, POST"
@@ -36,12 +35,12 @@ async def authorization_endpoint(request: Request, ctx: RequestContext, cell_nam
     if request.method == "OPTIONS":
         return Response(headers={"Allow": ALLOW, "Access-Control-Allow-Methods": ALLOW})
     if request.method == "GET":
-        params = _params(request.scope.get("query_string", b""))
+        params = form_params(request.scope.get("query_string", b""))
     elif request.method == "POST":
-        params = _params(await read_body(request, MAX_FORM))
+        params = form_params(await read_body(request, MAX_FORM))
     else:
         raise PersoniumError("PR405-MC-0001")
-    authz_request = AuthzRequest(request.method == "POST", params, _client_ip(request))
+    authz_request = AuthzRequest(request.method == "POST", params, client_ip(request))
 
     def work() -> Response:
         # GET only shows a form; POST records logins, so only POST writes.
@@ -57,24 +56,8 @@ async def authorization_endpoint(request: Request, ctx: RequestContext, cell_nam
     return await run_in_threadpool(work)
 
 
-def _params(raw: bytes) -> dict[str, str]:
-    """``application/x-www-form-urlencoded`` (query or body); the first of repeated names wins."""
-    try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        params.setdefault(name, value)
-    return params
 
 
-def _client_ip(request: Request) -> str | None:
-    """The first ``X-Forwarded-For`` entry, as at ``__token``, else the peer address."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",", 1)[0].strip()
-    return request.client.host if request.client else None
 
 
 async def error_page(request: Request, ctx: RequestContext, cell_name: str) -> Response:

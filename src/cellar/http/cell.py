@@ -73,10 +73,14 @@ async def get_cell_root(request: Request, ctx: RequestContext, cell_name: str) -
 
 async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
     """Cell Recursive Delete — apiref/105. Unit-level access; exact ``X-Personium-Recursive: true``."""
-    caller = ctx.unit_caller()
-    require_unit_access(caller.access, ctx.services.urls.cell_url(cell_name))
+    # The real server (CellResource.cellBulkDeletion) looks at the header before the caller.
     if request.headers.get("x-personium-recursive") != "true":
         raise PersoniumError("PR412-MC-0001", "X-Personium-Recursive")
+    caller = (await _cell_request(ctx, cell_name)).caller
+    if caller.access.kind in (AccessKind.ACCOUNT, AccessKind.VISITOR, AccessKind.TRANS,
+                              AccessKind.PASSWORD_CHANGE):
+        raise PersoniumError("PR403-AU-0003")  # a valid token, but not one that acts for a unit user
+    require_unit_access(caller.access, ctx.services.urls.cell_url(cell_name))
 
     def work() -> None:
         with ctx.services.storage.transaction("cell.delete_recursive") as tx:

@@ -14,7 +14,7 @@ from cellar.auth.acl_store import load_acl
 from cellar.auth.authorize import CellGuard, authorize
 from cellar.auth.context import Caller
 from cellar.ctl.accounts import AccountHooks
-from cellar.auth.endpoint_privileges import CTL_SETS
+from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
@@ -53,16 +53,21 @@ def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
         return CellRequest(cell, ctx.cell_caller(tx, cell), guard)
 
 
-def privileges_for(etype: EntityType, kind: str) -> tuple[str, ...]:
+def privileges_for(etype: EntityType | None, kind: str) -> tuple[str, ...]:
+    """``kind``: "read" or "write" on a set; "options-links" or "options-root" (notes §4.4 quirks)."""
+    if kind == "options-links":
+        return (CTL_LINKS_OPTIONS,)
+    if etype is None:
+        return (CTL_ROOT_OPTIONS,)
     read, write = CTL_SETS[etype.name]
-    return (read,) if kind == "read" else write
+    return read if kind == "read" else write
 
 
 async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
     cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
     cell_id = cell_request.cell["id"]
 
-    def authorize_set(etype: EntityType, kind: str) -> None:
+    def authorize_set(etype: EntityType | None, kind: str) -> None:
         cell_request.authorize(*privileges_for(etype, kind))
 
     def scope(tx: Transaction) -> Mapping[str, Any]:

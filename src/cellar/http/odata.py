@@ -37,8 +37,9 @@ LINKS_METHODS = "OPTIONS, GET, DELETE, PUT, POST"
 EXPAND_LIMIT_LIST = 100
 EXPAND_LIMIT_SINGLE = 1000
 
-#: Raises unless the caller holds the privilege ("read" or "write") on the entity type.
-Authorizer = Callable[[EntityType, str], None]
+#: Raises unless the caller may do ``kind`` ("read", "write", "options-links"; "options-root" with no
+#: entity type) on the entity type.
+Authorizer = Callable[[EntityType | None, str], None]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ async def serve_odata(request: Request, root: ODataRoot, segments: list[str]) ->
     if not segments or segments == [""]:
         return _service_document(request, root)
     if segments == ["$metadata"]:
+        if request.method == "OPTIONS":
+            return _allow("OPTIONS, GET")
         _only(request, "GET", "HEAD")
         return Response(edmx_document(root.model.namespace, root.model.types),
                         media_type="application/xml;charset=utf-8", headers=ODATA_HEADERS)
@@ -141,6 +144,9 @@ def _only(request: Request, *methods: str) -> None:
 
 
 def _service_document(request: Request, root: ODataRoot) -> Response:
+    if request.method == "OPTIONS":
+        root.authorize(None, "options-root")
+        return _allow("OPTIONS, GET")
     _only(request, "GET", "HEAD")
     names = [t.name for t in root.model.types]
     if odata_format(request, query_params(request).get("$format")) == "json":
@@ -231,7 +237,7 @@ async def _links(request: Request, root: ODataRoot, target: Target) -> Response:
     if method == "PUT":
         raise PersoniumError("PR400-OD-0011" if target.nav_key is None else "PR501-MC-0001")
     if method == "OPTIONS":
-        _authorize_both(root, target.etype, other, "read")
+        root.authorize(target.etype, "options-links")
         return _allow(LINKS_METHODS)
     raise PersoniumError("PR405-MC-0001")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +11,7 @@ from starlette.responses import Response
 from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
-from cellar.http.negotiation import read_body
+from cellar.http.negotiation import client_ip, form_params, read_body
 from cellar.unit.cells import find_cell
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -25,8 +24,8 @@ async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) 
         return Response(headers={"Allow": "OPTIONS, POST", "Access-Control-Allow-Methods": "OPTIONS, POST"})
     if request.method != "POST":
         raise PersoniumError("PR405-MC-0001")
-    token_request = TokenRequest(_form(await read_body(request, MAX_FORM)), request.headers.get("authorization"),
-                                 _client_ip(request))
+    token_request = TokenRequest(form_params(await read_body(request, MAX_FORM)), request.headers.get("authorization"),
+                                 client_ip(request))
 
     def work() -> Response:
         with ctx.services.storage.transaction("auth.token") as tx:
@@ -43,20 +42,4 @@ async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) 
     return await run_in_threadpool(work)
 
 
-def _form(body: bytes) -> dict[str, str]:
-    """``application/x-www-form-urlencoded``; the first of repeated names wins."""
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        params.setdefault(name, value)
-    return params
 
-
-def _client_ip(request: Request) -> str | None:
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",", 1)[0].strip()
-    return request.client.host if request.client else None

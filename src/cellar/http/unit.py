@@ -33,7 +33,7 @@ async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -
     unit_url = ctx.services.urls.unit_url
     caller = ctx.unit_caller()
 
-    def authorize(etype: EntityType, privilege: str) -> None:
+    def authorize(etype: EntityType | None, kind: str) -> None:
         require_unit_access(caller.access, unit_url)
 
     root = ODataRoot(UNIT_CTL, f"{unit_url}__ctl/", ctx.services.storage, caller, authorize,
