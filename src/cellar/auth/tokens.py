@@ -123,5 +123,27 @@ class TokenCodec:
         return token
 
 
+class CookieCodec:
+    """``p_cookie`` (notes §3.4): the access token sealed with its peer value, bound to the cell."""
+
+    def __init__(self, codec: TokenCodec) -> None:
+        self._aead = codec._aead
+
+    def seal(self, peer: str, access_token: str, cell_url: str) -> str:
+        nonce = os.urandom(_NONCE)
+        sealed = self._aead.encrypt(nonce, f"{peer}\t{access_token}".encode(), f"cookie {cell_url}".encode())
+        return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+
+    def open(self, value: str, peer: str, cell_url: str) -> str | None:
+        """The access token if the cookie is intact and was issued with this peer value."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            plain = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], f"cookie {cell_url}".encode()).decode()
+        except (ValueError, InvalidTag, UnicodeDecodeError):
+            return None
+        stored_peer, _, token = plain.partition("\t")
+        return token if stored_peer == peer and token else None
+
+
 def _aad(kind: TokenKind, issuer: str) -> bytes:
     return f"{kind.prefix}{issuer}".encode()

@@ -12,8 +12,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from cellar.auth.context import AccessContext, Caller
+from cellar.auth.context import AccessContext, AccessKind, Caller
 from cellar.auth.credentials import cell_access, unit_access
+from cellar.auth.tokens import CookieCodec
 from cellar.services import Services
 from cellar.storage.uow import Transaction
 
@@ -27,6 +28,8 @@ class RequestContext:
     authorization: str | None
     unit_user: str | None
     headers: dict[str, str]
+    #: ``p_cookie`` and the ``p_cookie_peer`` query parameter, used only without Authorization.
+    cookie: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, request: Request) -> RequestContext:
@@ -34,8 +37,10 @@ class RequestContext:
         headers = request.headers
         unit_user = headers.get("x-personium-unit-user")
         forwarded = {name: headers[name] for name in DOMAIN_HEADERS if name in headers}
+        peer, cookie = request.query_params.get("p_cookie_peer"), request.cookies.get("p_cookie")
         return cls(services, headers.get("authorization"),
-                   services.urls.canonical(unit_user) if unit_user else None, forwarded)
+                   services.urls.canonical(unit_user) if unit_user else None, forwarded,
+                   (cookie or "", peer) if peer is not None else None)
 
     def _caller(self, access: AccessContext) -> Caller:
         return Caller(access, self.headers, self.services.urls.unit_url)
@@ -44,4 +49,11 @@ class RequestContext:
         return self._caller(unit_access(self.services.auth, self.authorization, self.unit_user))
 
     def cell_caller(self, tx: Transaction, cell: Mapping[str, Any]) -> Caller:
-        return self._caller(cell_access(self.services.auth, tx, cell, self.authorization, self.unit_user))
+        authorization = self.authorization
+        if authorization is None and self.cookie is not None:
+            cell_url = self.services.urls.cell_url(cell["name"])
+            token = CookieCodec(self.services.keyring.codec).open(self.cookie[0], self.cookie[1], cell_url)
+            if token is None:
+                return self._caller(AccessContext(AccessKind.INVALID, error_code="PR401-AU-0009"))
+            authorization = f"Bearer {token}"
+        return self._caller(cell_access(self.services.auth, tx, cell, authorization, self.unit_user))

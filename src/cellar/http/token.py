@@ -8,6 +8,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+import uuid
+from urllib.parse import urlsplit
+
+from cellar.auth.tokens import CookieCodec
 from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
@@ -36,10 +40,27 @@ async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) 
         if isinstance(result, Failure):
             raise PersoniumError(result.error.code, *result.error.params, extra=result.extra,
                                  headers=result.error.headers)
-        return Response(orjson.dumps(result.body), headers={**NO_STORE, **result.headers},
-                        media_type="application/json")
+        response = Response(orjson.dumps(result.body), headers={**NO_STORE, **result.headers},
+                            media_type="application/json")
+        if token_request.params.get("p_cookie") == "true" and "p_target" not in result.body \
+                and "refresh_token" in result.body:
+            _set_cookie(ctx, response, result.body, cell_name)
+        return response
 
     return await run_in_threadpool(work)
 
 
 
+
+
+def _set_cookie(ctx: RequestContext, response: Response, body: dict[str, object], cell_name: str) -> None:
+    """``p_cookie`` (notes §3.4): a session cookie holding the access token, usable together with
+    the ``p_cookie_peer`` value returned in the body."""
+    cell_url = ctx.services.urls.cell_url(cell_name)
+    peer = uuid.uuid4().hex
+    body["p_cookie_peer"] = peer
+    response.body = orjson.dumps(body)
+    response.headers["content-length"] = str(len(response.body))
+    value = CookieCodec(ctx.services.keyring.codec).seal(peer, str(body["access_token"]), cell_url)
+    response.set_cookie("p_cookie", value, path=urlsplit(cell_url).path, secure=cell_url.startswith("https:"),
+                        httponly=True, samesite="lax")
