@@ -97,15 +97,18 @@ def cell_access(env: AuthEnv, tx: Transaction, cell: Mapping[str, Any], authoriz
         return _trans_cell(env, token, unit_user, cell=(tx, cell))
     if kind is TokenKind.UNIT_LOCAL_UNIT_USER:
         return _unit_local(env, token)
-    if kind.is_refresh:
-        return _invalid("PR401-AU-0007")
     if kind is TokenKind.GRANT_CODE:
         return _invalid("PR401-AU-0006")
     cell_url = env.urls.cell_url(cell["name"])
+    # The real order: parse (AU-0006), refuse refresh tokens (AU-0007), then expiry (AU-0002).
     try:
-        local = env.keyring().codec.decode(token, cell_url)
-    except TokenError as exc:
-        return _invalid("PR401-AU-0002" if exc.reason == "expired" else "PR401-AU-0006")
+        local = env.keyring().codec.decode(token, cell_url, check_expiry=False)
+    except TokenError:
+        return _invalid("PR401-AU-0006")
+    if kind.is_refresh:
+        return _invalid("PR401-AU-0007")
+    if local.expired():
+        return _invalid("PR401-AU-0002")
     return _local(tx, cell, cell_url, local)
 
 
