@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from cellar.auth.jwt import id_token
 from cellar.auth.keyring import cell_key
 from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
+from cellar.auth.roles import role_ids_for_urls
 from cellar.auth.scopes import arbitrate
 from cellar.auth.token_endpoint import authenticate_password, find_account, record_login
 from cellar.auth.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind, now
@@ -169,16 +170,8 @@ class AuthorizationEndpoint:
         return None
 
     def _is_role_url(self, url: str) -> bool:
-        url = self.services.urls.canonical(url)
-        prefix = f"{self.cell_url}__role/"
-        if not url.startswith(prefix) or url.count("/") != prefix.count("/") + 1:
-            return False
-        box, name = url[len(prefix):].split("/")
-        r, b = tables.roles, tables.boxes
-        stmt = select(r.c.id).select_from(r.outerjoin(b, r.c.box_id == b.c.id)).where(
-            r.c.cell_id == self.cell["id"], r.c.name == name,
-            r.c.box_id.is_(None) if box == "__" else b.c.name == box)
-        return self.tx.conn.execute(stmt).first() is not None
+        return bool(role_ids_for_urls(self.tx, self.cell["id"], self.cell_url,
+                                      [self.services.urls.canonical(url)]))
 
     # --- logins ---------------------------------------------------------------------------------
     def _password(self, flow: _Flow, username: str | None, password: str | None,

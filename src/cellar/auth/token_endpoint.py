@@ -22,11 +22,9 @@ from cellar.auth.ipranges import ip_allowed
 from cellar.auth.jwt import id_token
 from cellar.auth.keyring import cell_key
 from cellar.auth.passwords import verify_password
-from cellar.auth.roles import RoleRef, account_roles, visitor_roles
+from cellar.auth.roles import RoleRef, account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.scopes import arbitrate
 from cellar.auth.tokens import (
-    ACCESS_LIFETIME_MS,
-    REFRESH_LIFETIME_MS,
     LocalToken,
     TokenError,
     TokenKind,
@@ -118,16 +116,7 @@ class TokenEndpoint:
         return arbitrate(requested, self._is_role_url)
 
     def _is_role_url(self, url: str) -> bool:
-        url = self.urls.canonical(url)
-        prefix = f"{self.cell_url}__role/"
-        if not url.startswith(prefix) or url.count("/") != prefix.count("/") + 1:
-            return False
-        box, name = url[len(prefix):].split("/")
-        r, b = tables.roles, tables.boxes
-        stmt = select(r.c.id).select_from(r.outerjoin(b, r.c.box_id == b.c.id)).where(
-            r.c.cell_id == self.cell["id"], r.c.name == name,
-            r.c.box_id.is_(None) if box == "__" else b.c.name == box)
-        return self.tx.conn.execute(stmt).first() is not None
+        return bool(role_ids_for_urls(self.tx, self.cell["id"], self.cell_url, [self.urls.canonical(url)]))
 
     # --- grant_type=password --------------------------------------------------------------------
     def _password(self, request: TokenRequest, schema: str, target: str | None, owner: bool,

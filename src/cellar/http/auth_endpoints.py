@@ -6,7 +6,6 @@ The HTTP side only: methods, bodies and transactions. Who may do what is decided
 
 from __future__ import annotations
 
-
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,7 +19,7 @@ from cellar.auth.tokens import now
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.ctl import load_cell_request
-from cellar.http.negotiation import client_ip, form_params, read_body
+from cellar.http.negotiation import form_params, read_body
 from cellar.unit.cells import find_cell, find_cell_by_id
 
 MAX_FORM = 64 * 1024

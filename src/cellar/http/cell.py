@@ -15,9 +15,9 @@ from starlette.responses import Response
 from cellar.auth.acl import Acl, parse_acl, render_acl
 from cellar.auth.acl_store import load_acl, save_acl
 from cellar.auth.authorize import challenge
-from cellar.auth.endpoint_privileges import CELL_ROOT
 from cellar.auth.context import AccessKind
 from cellar.auth.credentials import require_unit_access
+from cellar.auth.endpoint_privileges import CELL_ROOT
 from cellar.auth.roles import roles_by_id
 from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from cellar.auth.acl_store import load_acl
 from cellar.auth.authorize import CellGuard, authorize
 from cellar.auth.context import Caller
-from cellar.ctl.accounts import AccountHooks
 from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
+from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext

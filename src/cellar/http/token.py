@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-import uuid
-from urllib.parse import urlsplit
-
-from cellar.auth.tokens import CookieCodec
 from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest
+from cellar.auth.tokens import CookieCodec
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import client_ip, form_params, read_body

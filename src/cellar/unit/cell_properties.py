@@ -7,7 +7,6 @@ from lxml import etree
 from sqlalchemy import delete, insert, select
 
 from cellar.dav.properties import PropertyChange
-
 from cellar.storage.tables import cell_properties
 from cellar.storage.uow import Transaction
 
