@@ -311,7 +311,7 @@ def bench_workers(run: WorkerRun, args: argparse.Namespace, use_wrk: bool, notes
         log(f"{server.tag}: setup (cells, accounts, {args.roles} roles and links, ACL, tokens)")
         fx = setup.run()
         n = args.roles
-        for tag, token in (("master", server.token), ("alice", fx.alice)):
+        for token in (server.token, fx.alice):
             warm(token)
         for clients in (CONCURRENCY, 1):
             measure(f"master {n} c{clients}", Load(f"GET Account master ({n} ACEs)", "fixed", clients,

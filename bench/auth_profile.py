@@ -184,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len(c.label) for c, *_ in rows)
     print(f"{'workload'.ljust(width)}  requests  CPU ms/req  wall ms/req  SQL/req")
     for case, n, cpu, wall, stats in rows:
-        print(f"{case.label.ljust(width)}  {n:8d}  {cpu * 1000:10.2f}  {wall * 1000:11.2f}  {sql_count(stats) / n:7.1f}")
+        sql = sql_count(stats) / n
+        print(f"{case.label.ljust(width)}  {n:8d}  {cpu * 1000:10.2f}  {wall * 1000:11.2f}  {sql:7.1f}")
     print()
     print("inclusive ms/request under cProfile (inflated; compare the columns):")
     labels = [c.label for c, *_ in rows]
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         case, n, _, _, stats = rows[index]
         print(f"top {args.top} by own time, {case.label} (ms/request, calls/request):")
         entries = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])  # type: ignore[attr-defined]
-        for (file, line, func), (_, nc, tt, ct, _) in entries[:args.top]:
+        for (file, line, func), (_, nc, tt, _, _) in entries[:args.top]:
             where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if file != "~" else "builtin"
             print(f"  {tt / n * 1000:7.3f} ms  {nc / n:6.1f}x  {func}  ({where})")
         print()

@@ -35,6 +35,7 @@ import os
 import platform
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +97,33 @@ class Kind:
 
     def eq_path(self) -> str:
         return odata_query(self.collection, f"Name eq '{self.stem}'")
+
+
+def populate_direct(server: Server, kind: Kind, first_new: int, total: int) -> int:
+    """Insert ``<prefix>first_new`` .. ``<prefix>(total-1)`` as rows, the way the server stores them
+    (setup only: creation over HTTP is what the create phase measures). Returns the count after."""
+    from sqlalchemy import create_engine, insert, select
+
+    from cellar.settings import normalize_database_url
+    from cellar.storage import tables
+
+    url = server.pg.url if server.pg else f"sqlite:///{server.data_dir / 'cellar.db'}"
+    engine = create_engine(normalize_database_url(url))
+    table = tables.accounts if kind.noun == "account" else tables.roles
+    extra = {"type": "basic", "status": "active"} if kind.noun == "account" else {}
+    started, stamp = time.monotonic(), int(time.time() * 1000)
+    with engine.begin() as conn:
+        cell_id = conn.execute(select(tables.cells.c.id).where(tables.cells.c.name == CELL)).scalar_one()
+        for start in range(first_new, total, 5000):
+            rows = [{"id": uuid.uuid4().hex, "cell_id": cell_id, "name": f"{kind.prefix}{i}", **extra,
+                     "published": stamp, "updated": stamp, "version": 1}
+                    for i in range(start, min(total, start + 5000))]
+            conn.execute(insert(table), rows)
+    engine.dispose()
+    have = count_entities(server, kind.collection)
+    log(f"{server.tag}: inserted {total - first_new} {kind.plural} directly in {time.monotonic() - started:.1f}s; "
+        f"{have} now")
+    return have
 
 
 KINDS = (
@@ -191,8 +219,13 @@ def bench_workers(run: WorkerRun, args: argparse.Namespace, use_wrk: bool, notes
         fill = Fill(kind, args.objects)
         started = time.monotonic()
         before = count_entities(big, kind.collection)
-        fill.have = populate(big, kind.collection, kind.prefix, args.objects, first_new[kind.noun],
-                             args.populate_timeout, notes, kind.plural)
+        if args.populate == "direct":
+            populate(big, kind.collection, kind.prefix, first_new[kind.noun], first_new[kind.noun],
+                     args.populate_timeout, notes, kind.plural)
+            fill.have = populate_direct(big, kind, first_new[kind.noun], args.objects)
+        else:
+            fill.have = populate(big, kind.collection, kind.prefix, args.objects, first_new[kind.noun],
+                                 args.populate_timeout, notes, kind.plural)
         fill.seconds, fill.created = time.monotonic() - started, fill.have - before
         run.fills.append(fill)
         run.counts[kind.noun] = fill.have
@@ -292,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL URL (postgresql://user@127.0.0.1:port/db); a fresh database is "
                              "created next to it for each server (needs CREATEDB) and dropped afterwards")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per phase")
+    parser.add_argument("--populate", choices=("direct", "http"), default="direct",
+                        help="how the objects beyond the measured create phase are made: rows inserted "
+                             "straight into the database (default, fast) or POSTs over HTTP")
     parser.add_argument("--populate-timeout", type=float, default=600.0,
                         help="bound for the bulk creation of each entity set, seconds (default 600)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
