@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import ctypes
 from contextlib import asynccontextmanager
+
+import anyio.to_thread
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,6 +29,17 @@ def build_services(settings: Settings, storage: Storage | None = None) -> Servic
     return Services(settings, storage, UnitUrls(settings.unit_url, settings.path_based_cell_url))
 
 
+def tune_process(storage: Storage) -> None:
+    """Fewer database threads than anyio's default 40: SQLite has one writer and Python one GIL,
+    so extra threads only queue (PostgreSQL waits on the network and gets more). And return big
+    blocks (argon2's 19 MiB per hash) to the system instead of keeping them in malloc arenas."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = 4 if storage.caps.single_writer else 16
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: 1 MiB
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
 
@@ -33,6 +47,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         migrate(services.storage)
         services.keyring  # noqa: B018 - load (or create) the unit's keys before the first request
+        tune_process(services.storage)
         yield
         services.storage.dispose()
 

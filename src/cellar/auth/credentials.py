@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from cellar.auth import saml
 from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
+from cellar.auth.cache import ROLES
 from cellar.auth.keyring import Keyring
 from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now
@@ -117,12 +118,24 @@ def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: Local
               "token": token}
     if token.kind is TokenKind.PASSWORD_CHANGE:
         return AccessContext(AccessKind.PASSWORD_CHANGE, **common)
+    version = cell.get("auth_version")
     if token.kind is TokenKind.VISITOR_ACCESS:
-        ids = role_ids_for_urls(tx, cell["id"], cell_url, token.roles)
+        ids = _cached(("visitor", cell["id"], version, token.roles),
+                      lambda: role_ids_for_urls(tx, cell["id"], cell_url, token.roles), version)
         return AccessContext(AccessKind.VISITOR, roles=token.roles, role_ids=ids, **common)
-    roles = _current_roles(tx, cell["id"], token.subject)
-    return AccessContext(AccessKind.ACCOUNT, roles=tuple(role.instance_url(cell_url) for role in roles),
-                         role_ids=tuple(role.id for role in roles), **common)
+    urls, ids = _cached(("account", cell["id"], version, token.subject),
+                        lambda: _account_roles(tx, cell["id"], cell_url, token.subject), version)
+    return AccessContext(AccessKind.ACCOUNT, roles=urls, role_ids=ids, **common)
+
+
+def _cached(key: tuple[object, ...], make: Callable[[], Any], version: object) -> Any:
+    """Role lookups are cached under the cell's authorization version when the caller read it."""
+    return make() if version is None else ROLES.get_or_make(key, make)
+
+
+def _account_roles(tx: Transaction, cell_id: str, cell_url: str, account: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    roles = _current_roles(tx, cell_id, account)
+    return tuple(role.instance_url(cell_url) for role in roles), tuple(role.id for role in roles)
 
 
 def _current_roles(tx: Transaction, cell_id: str, account: str) -> list[Any]:
@@ -154,7 +167,10 @@ def _trans_cell(env: AuthEnv, text: str, unit_user: str | None,
     # Unlike Java, a trans-cell token only works at the cell it was issued for.
     if env.urls.canonical(token.target).rstrip("/") != cell_url.rstrip("/"):
         return _invalid("PR401-AU-0006")
-    roles = visitor_roles(tx, env.urls, row["id"], token.subject, token.issuer, token.roles)
+    version = row.get("auth_version")
+    roles = _cached(("trans", row["id"], version, token.subject, token.issuer, token.roles),
+                    lambda: tuple(visitor_roles(tx, env.urls, row["id"], token.subject, token.issuer, token.roles)),
+                    version)
     return AccessContext(AccessKind.TRANS, subject=token.subject, issuer=token.issuer, schema=token.schema,
                          scopes=token.scopes, roles=tuple(r.instance_url(cell_url) for r in roles),
                          role_ids=tuple(r.id for r in roles), token=token)

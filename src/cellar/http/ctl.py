@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.acl_store import load_acl
+from cellar.auth.acl_store import CELL_ROOT, load_acl
+from cellar.auth.cache import ACLS, auth_version, bump_auth_version
 from cellar.auth.authorize import CellGuard, authorize
 from cellar.auth.context import Caller
 from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
@@ -49,7 +50,9 @@ def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
         if cell is None:
             raise PersoniumError("PR404-DV-0003")
         url = ctx.services.urls.cell_url(cell["name"])
-        guard = CellGuard(cell["id"], url, cell["owner"], load_acl(tx, cell["id"]))
+        cell["auth_version"] = version = auth_version(tx, cell["id"])
+        acl = ACLS.get_or_make((cell["id"], version, CELL_ROOT), lambda: load_acl(tx, cell["id"]))
+        guard = CellGuard(cell["id"], url, cell["owner"], acl)  # type: ignore[arg-type]
         return CellRequest(cell, ctx.cell_caller(tx, cell), guard)
 
 
@@ -76,7 +79,8 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
         return {"cell_id": cell_id}
 
     root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
-                     authorize_set, scope, HOOKS, event_prefix="cellctl")
+                     authorize_set, scope, HOOKS, event_prefix="cellctl",
+                     on_write=lambda tx: bump_auth_version(tx, cell_id))
     return await serve_odata(request, root, segments)
 
 

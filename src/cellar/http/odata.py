@@ -53,6 +53,7 @@ class ODataRoot:
     scope: Callable[[Transaction], Mapping[str, Any]]
     hooks: Mapping[str, EntityHooks]
     event_prefix: str | None = None
+    on_write: Callable[[Transaction], None] | None = None
 
     def entity_type(self, name: str) -> EntityType:
         etype = self.model.find(name)
@@ -61,7 +62,7 @@ class ODataRoot:
         return etype
 
     def service(self, tx: Transaction, etype: EntityType) -> EntitySetService:
-        root = ServiceRoot(self.model, self.scope(tx), self.url, self.hooks, self.event_prefix)
+        root = ServiceRoot(self.model, self.scope(tx), self.url, self.hooks, self.event_prefix, self.on_write)
         return root.service(etype)
 
 

@@ -6,7 +6,7 @@ checks, access filters) comes through :class:`EntityHooks`, so there is no per-t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,8 @@ class ServiceRoot:
     url: str
     hooks: Mapping[str, EntityHooks]
     event_prefix: str | None = None
+    #: Called in the transaction of every write (entities and links), e.g. to invalidate caches.
+    on_write: Callable[[Transaction], None] | None = None
 
     def service(self, etype: EntityType) -> EntitySetService:
         return EntitySetService(self, etype)
@@ -216,6 +218,8 @@ class EntitySetService:
         return nav
 
     def _emit_link(self, tx: Transaction, op: str, source: Entity, target: Entity) -> None:
+        if self.root.on_write is not None:
+            self.root.on_write(tx)
         if self.root.event_prefix:
             tx.emit(Event(f"{self.root.event_prefix}.{source.etype.name}.links.{target.etype.name}.{op}",
                           f"{self.uri(source)}/$links/_{target.etype.name}", cell_id=self.store.scope.get("cell_id")))
@@ -226,6 +230,8 @@ class EntitySetService:
                 raise PersoniumError("PR400-OD-0009", part.name)
 
     def _emit(self, tx: Transaction, op: str, entity: Entity) -> None:
+        if self.root.on_write is not None:
+            self.root.on_write(tx)
         if self.root.event_prefix:
             tx.emit(Event(f"{self.root.event_prefix}.{self.etype.name}.{op}", self.uri(entity),
                           cell_id=self.store.scope.get("cell_id")))

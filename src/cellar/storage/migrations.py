@@ -33,6 +33,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _create("boxes", "roles", "relations", "accounts", "ext_cells", "ext_roles", "links")),
     Migration(3, "authentication", _create("cell_keys", "auth_history", "cell_properties")),
     Migration(4, "access control", _create("acls")),
+    Migration(5, "authorization cache versions", _create("cell_auth_versions")),
 )
 
 _version_meta = MetaData()

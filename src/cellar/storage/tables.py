@@ -163,3 +163,13 @@ acls = Table(
     Column("body", Text, nullable=False),
     *entity_columns(),
 )
+
+#: A counter per cell, raised by every write that can change who holds which role or what the ACL
+#: grants. Processes cache role lookups and parsed ACLs under it, so a cache never outlives a change
+#: made by any process sharing the database.
+cell_auth_versions = Table(
+    "cell_auth_versions",
+    metadata,
+    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
