@@ -20,12 +20,12 @@ NOW = dt.datetime.now(dt.UTC)
 
 @pytest.fixture(scope="module")
 def unit() -> tuple[rsa.RSAPrivateKey, x509.Certificate, rsa.RSAPrivateKey, x509.Certificate]:
-    return certs.generate_unit_ca_and_cert("Unit.Example")
+    return certs.generate_unit_ca_and_cert("Unit.Example", now=NOW)  # NOW is taken at import: pin it
 
 
 @pytest.fixture(scope="module")
 def other() -> tuple[rsa.RSAPrivateKey, x509.Certificate, rsa.RSAPrivateKey, x509.Certificate]:
-    return certs.generate_unit_ca_and_cert("other.example")
+    return certs.generate_unit_ca_and_cert("other.example", now=NOW)
 
 
 def test_unit_certificate_names_the_host_and_is_signed_by_the_ca(unit) -> None:
