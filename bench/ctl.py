@@ -284,8 +284,9 @@ def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool,
             rate = fill.created / fill.seconds if fill.seconds else 0.0
             eta = (f"; {fill.wanted} would take ~{fill.wanted / rate / 60:.1f} min at this rate"
                    if fill.have < fill.wanted and rate else "")
+            how = "rows inserted into the database, setup only" if args.populate == "direct" else "16 clients"
             print(f"bulk creation workers={run.workers} {fill.kind.plural}: {fill.created} created in "
-                  f"{fill.seconds:.0f}s ({rate:.0f}/s, 16 clients); {fill.have} of {fill.wanted} exist{eta}")
+                  f"{fill.seconds:.0f}s ({rate:.0f}/s, {how}); {fill.have} of {fill.wanted} exist{eta}")
 
     print()
     for run in runs:
