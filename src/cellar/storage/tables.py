@@ -173,3 +173,9 @@ cell_auth_versions = Table(
     Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
+
+
+#: Tables that describe a cell rather than hold its contents: they do not make a cell "not empty"
+#: (a cell with an ACL, properties or keys but no objects may be deleted), and go with the cell.
+CELL_METADATA_TABLES = frozenset({acls.name, cell_properties.name, cell_keys.name, cell_auth_versions.name,
+                                  auth_history.name})

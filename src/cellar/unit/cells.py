@@ -58,7 +58,10 @@ def _content_tables() -> list[Any]:
 
 
 def is_empty(tx: Transaction, cell_id: str) -> bool:
+    """No box, no control object, no content (notes §2.3); ACLs, properties and keys do not count."""
     for table in _content_tables():
+        if table.name in tables.CELL_METADATA_TABLES:
+            continue
         if tx.conn.execute(select(exists().where(table.c.cell_id == cell_id))).scalar():
             return False
     return True
