@@ -22,7 +22,7 @@ from cellar.http.context import RequestContext
 from cellar.http.odata import ODataRoot, serve_odata
 from cellar.odata.model import EntityType
 from cellar.storage import Transaction
-from cellar.unit.cells import find_cell, find_cell_by_id
+from cellar.unit.cells import find_cell
 
 HOOKS = {"Account": AccountHooks()}
 
@@ -74,8 +74,7 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
         cell_request.authorize(*privileges_for(etype, kind))
 
     def scope(tx: Transaction) -> Mapping[str, Any]:
-        if find_cell_by_id(tx, cell_id) is None:
-            raise PersoniumError("PR404-DV-0003")
+        # The cell was found moments ago; should it vanish meanwhile, its foreign keys refuse writes.
         return {"cell_id": cell_id}
 
     root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
