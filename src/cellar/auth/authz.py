@@ -142,8 +142,8 @@ class AuthorizationEndpoint:
                      int(expires_in or MAX_EXPIRES_IN) * 1000)
         if not request.post:
             if _true(p.get("password_change_required")):
-                return self._page("authz_password_change.html", p, CHANGE_REQUIRED, extra=("access_token",))
-            return self._page("authz_login.html", p, PASS_FORM)
+                return self._page(PASSWORD_CHANGE_FORM, p, CHANGE_REQUIRED, extra=("access_token",))
+            return self._page(LOGIN_FORM, p, PASS_FORM)
         if p.get("access_token"):
             return self._password_change(flow, p["access_token"], p.get("password"), request.client_ip)
         if "username" in p or "password" in p:
@@ -270,14 +270,17 @@ class AuthorizationEndpoint:
         params += [("error", error), ("error_description", _message(code)), ("code", code)]
         return Redirect(_join(f"{self.cell_url}__authz", "?", params))
 
-    def _page(self, template: str, params: Mapping[str, str], default_code: str,
+    def _page(self, form: tuple[str, str], params: Mapping[str, str], default_code: str,
               extra: Iterable[str] = ()) -> Page:
         """A form; a known ``code`` from a redirect back here picks the message it shows."""
         code = params.get("code") or ""
         message = MESSAGES[code] if code in MESSAGES and code != "PS-AU-0001" else MESSAGES[default_code]
         hidden = [(name, params[name]) for name in (*CARRIED, *extra) if name in params]
-        return Page(render(template, {
+        fields, submit = form
+        return Page(render("authz_form.html", {
             "title": MESSAGES["PS-AU-0001"],
+            "fields": Markup(fields),
+            "submit": submit,
             "message": Markup("<br>".join(html.escape(part) for part in message.split("<br />"))),
             "client_id": _slash(params.get("client_id") or ""),
             "cell_url": self.cell_url,
@@ -291,6 +294,17 @@ class AuthorizationEndpoint:
 # --- helpers ------------------------------------------------------------------------------------
 class Markup(str):
     """Text that is already HTML: the renderer does not escape it."""
+
+
+#: The form's fields and submit label: the login form and the password-change form (292p).
+LOGIN_FORM = ('<label for="username">User ID</label>\n'
+              '<input type="text" id="username" name="username" autocomplete="username" autofocus>\n'
+              '<label for="password">Password</label>\n'
+              '<input type="password" id="password" name="password" autocomplete="current-password">',
+              "Log in")
+PASSWORD_CHANGE_FORM = ('<label for="password">New password</label>\n'
+                        '<input type="password" id="password" name="password" autocomplete="new-password" '
+                        'autofocus>', "Change password")
 
 
 @cache
