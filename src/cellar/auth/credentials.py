@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cellar.auth import saml
-from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
 from cellar.auth.cache import ROLES
+from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
 from cellar.auth.keyring import Keyring
 from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cellar.auth.acl_store import CELL_ROOT, load_acl
-from cellar.auth.cache import ACLS, auth_version, bump_auth_version
 from cellar.auth.authorize import CellGuard, authorize
+from cellar.auth.cache import ACLS, auth_version, bump_auth_version
 from cellar.auth.context import Caller
 from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.ctl.accounts import AccountHooks
@@ -82,13 +82,3 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
                      on_write=lambda tx: bump_auth_version(tx, cell_id))
     return await serve_odata(request, root, segments)
 
-
-def load_cell_and_caller(ctx: RequestContext, cell_name: str) -> tuple[dict[str, Any], Caller]:
-    """The cell row (carrying its access guard) and the caller; for endpoints that judge tokens themselves."""
-    cell_request = load_cell_request(ctx, cell_name)
-    return {**cell_request.cell, "_guard": cell_request.guard}, cell_request.caller
-
-
-def authorize_cell_level(caller: Caller, cell: Mapping[str, Any], cell_url: str, *privileges: str) -> None:
-    """The access decision for a cell row from :func:`load_cell_and_caller` (default privilege auth-read)."""
-    authorize(caller.access, cell["_guard"], *(privileges or ("auth-read",)))
