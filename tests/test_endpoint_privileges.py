@@ -32,3 +32,13 @@ def test_declarations_name_real_privileges() -> None:
 def test_extcell_write_accepts_social_and_auth() -> None:
     """The seed page says auth, the real server requires social: both are accepted (README)."""
     assert CTL_SETS["ExtCell"] == (("social-read", "auth-read"), ("social", "auth"))
+
+
+def test_every_box_method_is_declared_with_a_box_privilege() -> None:
+    from cellar.auth.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS
+    from cellar.auth.privileges import BOX
+    from cellar.http.dav import HANDLERS
+
+    assert set(HANDLERS) == set(DAV_METHODS)
+    assert set(DAV_METHODS.values()) <= set(BOX)
+    assert BOX_ROOT_DELETE in CELL

@@ -37,6 +37,7 @@ class Settings:
     lock_time: int = 0
     introspect_username: str = ""
     introspect_password: str = ""
+    max_file_size: int = 100 * 1024 * 1024
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -119,6 +120,8 @@ FIELDS: tuple[Field, ...] = (
     Field("lock_time", "CELLAR_LOCK_TIME", _bounded(0, 2592000), "Seconds an account stays locked."),
     Field("introspect_username", "CELLAR_INTROSPECT_USERNAME", str, "Basic user allowed to call __introspect."),
     Field("introspect_password", "CELLAR_INTROSPECT_PASSWORD", str, "Its password."),
+    Field("max_file_size", "CELLAR_MAX_FILE_SIZE", _bounded(1, 2**40),
+          "Largest WebDAV file body accepted, in bytes (larger → 413 PR413-MC-0001)."),
 )
 
 

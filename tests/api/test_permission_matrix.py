@@ -995,9 +995,10 @@ def test_matrix_covers_the_privilege_table() -> None:
         "__token", "__introspect OPTIONS"}
     # Left out: HEAD (GET without a body); DELETE (recursive; unit-level only, test_cell_recursive_delete.py);
     # __authz, __certs, __mypassword and POST __introspect, which are public or judge the token themselves
-    # (endpoint_privileges.py PUBLIC / OWN) and are tested with the token endpoints.
+    # (endpoint_privileges.py PUBLIC / OWN) and are tested with the token endpoints; __box (OWN: the
+    # token's app schema may stand in for the box ACL) is tested in test_dav_props.py.
     assert set(CELL_ROOT) - {"HEAD", "DELETE"} == {"GET", "OPTIONS", "PROPFIND", "PROPPATCH", "ACL"}
-    assert set(CELL_ENDPOINTS) - {"__authz", "__certs", "__mypassword"} == {"__token", "__introspect"}
+    assert set(CELL_ENDPOINTS) - {"__authz", "__certs", "__mypassword", "__box"} == {"__token", "__introspect"}
     assert CELL_ENDPOINTS["__introspect"]["OPTIONS"] == "auth-read"
 
 

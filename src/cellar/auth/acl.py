@@ -129,26 +129,37 @@ def _privileges(grant: etree._Element, cell_level: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def render_acl(acl: Acl, base: str, role_urls: Mapping[str, tuple[str | None, str]]) -> etree._Element:
-    """``<D:acl xml:base="{cellUrl}__role/__/">`` with hrefs relative to it; ACEs of deleted roles vanish."""
+def render_acl(acl: Acl, base: str, role_urls: Mapping[str, tuple[str | None, str]], home_box: str | None = None,
+               inherited: Iterable[tuple[Acl, str]] = ()) -> etree._Element:
+    """``<D:acl xml:base="{cellUrl}__role/{box or __}/">`` with hrefs relative to it (``role`` or
+    ``../{otherBox}/role``); ancestors' ACEs follow, each marked ``<D:inherited>`` with the ancestor's
+    URL. ACEs of deleted roles vanish."""
     element = etree.Element(f"{{{DAV}}}acl", nsmap={"D": DAV, "p": PERSONIUM})
     element.set("{http://www.w3.org/XML/1998/namespace}base", base)
     if acl.schema_authz is not None:
         element.set(f"{{{PERSONIUM}}}requireSchemaAuthz", acl.schema_authz)
-    for ace in acl.aces:
-        if ace.role_id is not None and ace.role_id not in role_urls:
-            continue
-        node = etree.SubElement(element, f"{{{DAV}}}ace")
-        principal = etree.SubElement(node, f"{{{DAV}}}principal")
-        if ace.role_id is None:
-            etree.SubElement(principal, f"{{{DAV}}}all")
-        else:
-            box, name = role_urls[ace.role_id]
-            etree.SubElement(principal, f"{{{DAV}}}href").text = name if box is None else f"../{box}/{name}"
-        grant = etree.SubElement(node, f"{{{DAV}}}grant")
-        for privilege in ace.privileges:
-            etree.SubElement(etree.SubElement(grant, f"{{{DAV}}}privilege"), f"{{{namespace_of(privilege)}}}{privilege}")
+    for source, origin in ((acl, None), *inherited):
+        for ace in source.aces:
+            if ace.role_id is None or ace.role_id in role_urls:
+                element.append(_render_ace(ace, role_urls, home_box, origin))
     return element
+
+
+def _render_ace(ace: Ace, role_urls: Mapping[str, tuple[str | None, str]], home_box: str | None,
+                origin: str | None) -> etree._Element:
+    node = etree.Element(f"{{{DAV}}}ace")
+    principal = etree.SubElement(node, f"{{{DAV}}}principal")
+    if ace.role_id is None:
+        etree.SubElement(principal, f"{{{DAV}}}all")
+    else:
+        box, name = role_urls[ace.role_id]
+        etree.SubElement(principal, f"{{{DAV}}}href").text = name if box == home_box else f"../{box or '__'}/{name}"
+    grant = etree.SubElement(node, f"{{{DAV}}}grant")
+    for privilege in ace.privileges:
+        etree.SubElement(etree.SubElement(grant, f"{{{DAV}}}privilege"), f"{{{namespace_of(privilege)}}}{privilege}")
+    if origin is not None:
+        etree.SubElement(etree.SubElement(node, f"{{{DAV}}}inherited"), f"{{{DAV}}}href").text = origin
+    return node
 
 
 def allows(acl: Acl, caller_role_ids: Iterable[str], required: str) -> bool:

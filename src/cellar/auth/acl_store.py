@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 
-from cellar.auth.acl import Acl
+from cellar.auth.acl import Acl, RoleResolver
 from cellar.auth.cache import bump_auth_version
 from cellar.auth.tokens import now as now_ms
+from cellar.errors import PersoniumError
+from cellar.storage import tables
 from cellar.storage.tables import acls
 from cellar.storage.uow import Transaction
 
@@ -32,3 +34,23 @@ def save_acl(tx: Transaction, cell_id: str, acl: Acl, resource: str = CELL_ROOT)
         version += 1
         tx.conn.execute(update(acls).where(where).values(body=acl.to_json(), updated=stamp, version=version))
     return f'"{version}-{stamp}"'
+
+
+def role_resolver(tx: Transaction, cell_id: str, cell_url: str) -> RoleResolver:
+    """ACL principals → role ids: the box must exist (PR400-DV-0005) and hold the role (PR400-DV-0004)."""
+    r, b = tables.roles, tables.boxes
+
+    def resolve(box: str | None, name: str) -> str:
+        box_id = None
+        if box is not None:
+            box_id = tx.conn.execute(select(b.c.id).where(b.c.cell_id == cell_id, b.c.name == box)).scalar()
+            if box_id is None:
+                raise PersoniumError("PR400-DV-0005", f"{cell_url}{box}")
+        where = (r.c.cell_id == cell_id) & (r.c.name == name) & (r.c.box_id.is_(None) if box_id is None
+                                                                 else r.c.box_id == box_id)
+        role_id = tx.conn.execute(select(r.c.id).where(where)).scalar()
+        if role_id is None:
+            raise PersoniumError("PR400-DV-0004")
+        return str(role_id)
+
+    return resolve

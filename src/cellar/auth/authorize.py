@@ -1,9 +1,12 @@
-"""The one access decision for cell-level resources (notes §4.3): (caller, cell, privilege) → allow,
-or the 401/403 that explains why not.
+"""The one access decision (notes §4.3): (caller, resource, privilege) → allow, or the 401/403 that
+explains why not.
 
-Order: unit-level bypass (master token; owning or admin unit users holding CellContents roles),
-then the cell ACL against the caller's roles, then the token's scope. Principal ``all`` matches
-everyone, anonymous callers included, so bad credentials only become an error once the ACL said no.
+Cell level: unit-level bypass (master token; owning or admin unit users holding CellContents roles),
+then the cell ACL against the caller's roles, then the token's scope. Box level: the same bypass,
+then the app-schema check (§4.5), then the ACLs from the resource up through its collections to the
+box root and finally the cell — where only a role granted ``root`` opens a box. Scopes do not apply
+inside boxes. Principal ``all`` matches everyone, anonymous callers included, so bad credentials only
+become an error once the ACLs said no.
 """
 
 from __future__ import annotations
@@ -46,6 +49,55 @@ def authorize(access: AccessContext, cell: CellGuard, *required: str) -> None:
         raise denied(access, cell.url)
     if access.kind in SCOPED_KINDS and not any(scope_allows(access.scopes, p) for p in required):
         raise PersoniumError("PR403-AU-0007", required[0])
+
+
+@dataclass(frozen=True)
+class BoxGuard:
+    """What a box-level decision needs: the cell, the box's app schema, and the ACLs of the
+    resource and its ancestors, nearest first, ending with the box root's."""
+
+    cell: CellGuard
+    schema: str | None
+    acls: tuple[Acl, ...]
+
+
+def authorize_box(access: AccessContext, guard: BoxGuard, required: str) -> None:
+    if unit_bypass(access, guard.cell, (required,)):
+        return
+    if access.kind is AccessKind.PASSWORD_CHANGE:
+        raise PersoniumError("PR401-AU-0012", headers=challenge(guard.cell.url))
+    check_schema(access, guard)
+    role_ids = access.role_ids if access.kind in SCOPED_KINDS else ()
+    if any(allows(acl, role_ids, required) for acl in guard.acls):
+        return
+    if any(ace.role_id in role_ids and "root" in ace.privileges for ace in guard.cell.acl.aces):
+        return
+    raise denied(access, guard.cell.url)
+
+
+def schema_level(guard: BoxGuard) -> str:
+    """The nearest ``requireSchemaAuthz`` up the tree, then the cell's; ``none`` if unset everywhere."""
+    for acl in (*guard.acls, guard.cell.acl):
+        if acl.schema_authz is not None:
+            return acl.schema_authz
+    return "none"
+
+
+def check_schema(access: AccessContext, guard: BoxGuard) -> None:
+    """§4.5: a level above ``none`` needs a token issued to the box's app (``#c``: confidential)."""
+    level = schema_level(guard)
+    if level == "none" or access.is_unit_level:
+        return
+    if access.kind in (AccessKind.ANONYMOUS, AccessKind.INVALID):
+        raise denied(access, guard.cell.url)
+    schema = access.schema
+    if guard.schema:
+        if not schema:
+            raise PersoniumError("PR403-AU-0004")
+        if schema.removesuffix("#c") != guard.schema:
+            raise PersoniumError("PR403-AU-0005")
+    if not schema or (level == "confidential" and not schema.endswith("#c")):
+        raise PersoniumError("PR403-AU-0006")
 
 
 def unit_bypass(access: AccessContext, cell: CellGuard, required: Iterable[str]) -> bool:

@@ -26,6 +26,7 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__certs": {"GET": PUBLIC, "OPTIONS": PUBLIC},
     "__introspect": {"POST": OWN, "OPTIONS": "auth-read"},
     "__mypassword": {"PUT": OWN, "OPTIONS": PUBLIC},
+    "__box": {"GET": OWN, "OPTIONS": PUBLIC},
 }
 
 #: ``__ctl/{Set}``: (read, write) privileges, any one of which suffices; ExtCell also accepts the
@@ -36,6 +37,18 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     for etype in CELL_CTL.types
 }
 CTL_METADATA = PUBLIC
+
+#: Box resources (box root, collections, files; notes §4.4). PUT, MKCOL, DELETE and MOVE need their
+#: privilege on the **parent** collection (PUT on an existing file needs ``write-content`` on it;
+#: MOVE also needs ``bind`` on the destination's parent); a resource that does not exist is judged
+#: by its ancestors' ACLs.
+DAV_METHODS: dict[str, str] = {
+    "GET": "read", "HEAD": "read", "OPTIONS": "read",
+    "PROPFIND": "read-properties", "PROPPATCH": "write-properties", "ACL": "write-acl",
+    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind",
+}
+#: ``DELETE {box}`` with ``X-Personium-Recursive: true`` is judged at cell level (apiref/295).
+BOX_ROOT_DELETE = "box"
 #: OPTIONS on ``$links`` and on the ``__ctl`` service root: the real server's quirks (notes §4.4).
 CTL_LINKS_OPTIONS = "social-read"
 CTL_ROOT_OPTIONS = "read"

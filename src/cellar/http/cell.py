@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cellar.auth.acl import Acl, parse_acl, render_acl
-from cellar.auth.acl_store import load_acl, save_acl
+from cellar.auth.acl_store import load_acl, role_resolver, save_acl
 from cellar.auth.authorize import challenge
 from cellar.auth.context import AccessKind
 from cellar.auth.credentials import require_unit_access
@@ -102,30 +102,11 @@ async def acl_cell(request: Request, ctx: RequestContext, cell_name: str) -> Res
 
     def work() -> str:
         with ctx.services.storage.transaction("cell.acl") as tx:
-            acl = parse_acl(body, cell_request.url, _role_resolver(tx, cell_request.cell["id"], cell_request.url),
+            acl = parse_acl(body, cell_request.url, role_resolver(tx, cell_request.cell["id"], cell_request.url),
                             cell_level=True)
             return save_acl(tx, cell_request.cell["id"], acl)
 
     return Response(status_code=200, headers={"ETag": await run_in_threadpool(work)})
-
-
-def _role_resolver(tx: Transaction, cell_id: str, cell_url: str) -> Any:
-    r, b = tables.roles, tables.boxes
-
-    def resolve(box: str | None, name: str) -> str:
-        box_id = None
-        if box is not None:
-            box_id = tx.conn.execute(select(b.c.id).where(b.c.cell_id == cell_id, b.c.name == box)).scalar()
-            if box_id is None:
-                raise PersoniumError("PR400-DV-0005", f"{cell_url}{box}")
-        where = (r.c.cell_id == cell_id) & (r.c.name == name) & (r.c.box_id.is_(None) if box_id is None
-                                                                 else r.c.box_id == box_id)
-        role_id = tx.conn.execute(select(r.c.id).where(where)).scalar()
-        if role_id is None:
-            raise PersoniumError("PR400-DV-0004")
-        return str(role_id)
-
-    return resolve
 
 
 async def propfind_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
@@ -215,12 +196,9 @@ def _require_unit_user_of(cell_request: CellRequest) -> None:
 
 
 async def cell_path(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
-    """Anything under a cell that is not served yet: the cell must exist, then the box must."""
+    """Reserved ``__`` endpoints that are not served yet (messages, events, rules, logs, …)."""
     await _cell_request(ctx, cell_name)
-    first = segments[0]
-    if first.startswith("__"):
-        raise PersoniumError("PR501-MC-0002", first)
-    raise PersoniumError("PR404-DV-0002", f"{ctx.services.urls.cell_url(cell_name)}{first}")
+    raise PersoniumError("PR501-MC-0002", segments[0])
 
 
 CELL_ROOT_HANDLERS = {

@@ -16,6 +16,7 @@ from cellar.auth.cache import ACLS, auth_version, bump_auth_version
 from cellar.auth.context import Caller
 from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.ctl.accounts import AccountHooks
+from cellar.ctl.boxes import BoxHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
@@ -24,7 +25,7 @@ from cellar.odata.model import EntityType
 from cellar.storage import Transaction
 from cellar.unit.cells import find_cell
 
-HOOKS = {"Account": AccountHooks()}
+HOOKS = {"Account": AccountHooks(), "Box": BoxHooks()}
 
 
 @dataclass(frozen=True)

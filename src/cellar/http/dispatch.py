@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, cell, ctl, token, unit
+from cellar.http import auth_endpoints, authz, cell, ctl, dav, token, unit
 from cellar.http.context import RequestContext
 
 CROSSDOMAIN_XML = (
@@ -36,6 +36,7 @@ CELL_ENDPOINTS = {
     "__introspect": auth_endpoints.introspect,
     "__mypassword": auth_endpoints.my_password,
     "__certs": auth_endpoints.certs,
+    "__box": dav.box_url,
 }
 
 
@@ -81,4 +82,6 @@ class Dispatcher:
             return await handler(request, ctx, cell_name)
         if segments == ["__html", "error"]:
             return await authz.error_page(request, ctx, cell_name)
+        if segments[0] == "__" or not segments[0].startswith("__"):
+            return await dav.box_resource(request, ctx, cell_name, segments)
         return await cell.cell_path(request, ctx, cell_name, segments)

@@ -34,6 +34,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "authentication", _create("cell_keys", "auth_history", "cell_properties")),
     Migration(4, "access control", _create("acls")),
     Migration(5, "authorization cache versions", _create("cell_auth_versions")),
+    Migration(6, "box webdav", _create("dav_nodes", "dav_blobs")),
 )
 
 _version_meta = MetaData()

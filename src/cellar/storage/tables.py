@@ -13,7 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    true,
+)
 
 metadata = MetaData()
 
@@ -175,7 +188,45 @@ cell_auth_versions = Table(
 )
 
 
+#: The WebDAV tree of every box (notes §9.2: what Personium keeps in ``.pmeta`` files). A box root is a
+#: row with ``parent_id`` '' and ``id`` = the box id (the cell id for the main box ``__``), written on
+#: first need; every other node hangs off its parent. ``acl`` and ``props`` are JSON; a file's bytes
+#: live in ``dav_blobs`` so that listing a collection never reads them.
+dav_nodes = Table(
+    "dav_nodes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    cell_column(),
+    Column("box_id", String(32), nullable=False),
+    Column("parent_id", String(32), nullable=False),
+    text_column("name", 256, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("content_type", String(1024), nullable=True),
+    Column("content_length", BigInteger, nullable=True),
+    Column("blob_id", String(32), nullable=True),
+    Column("acl", Text, nullable=True),
+    Column("props", Text, nullable=True),
+    *entity_columns(),
+)
+Index("uq_dav_nodes_child", dav_nodes.c.box_id, dav_nodes.c.parent_id, dav_nodes.c.name, unique=True)
+
+#: File bodies. Behind ``cellar.storage.blobs`` so that an object store can replace the table.
+dav_blobs = Table(
+    "dav_blobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    cell_column(),
+    Column("data", LargeBinary, nullable=False),
+)
+
+
 #: Tables that describe a cell rather than hold its contents: they do not make a cell "not empty"
 #: (a cell with an ACL, properties or keys but no objects may be deleted), and go with the cell.
 CELL_METADATA_TABLES = frozenset({acls.name, cell_properties.name, cell_keys.name, cell_auth_versions.name,
-                                  auth_history.name})
+                                  auth_history.name, dav_blobs.name})
+
+
+def content_rows(table: Table) -> Any:
+    """Which rows of a content table make its cell non-empty: a box root alone (the main box's ACL or
+    properties) does not; its bodies are counted through their nodes."""
+    return dav_nodes.c.parent_id != "" if table is dav_nodes else true()

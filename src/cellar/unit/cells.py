@@ -62,7 +62,7 @@ def is_empty(tx: Transaction, cell_id: str) -> bool:
     for table in _content_tables():
         if table.name in tables.CELL_METADATA_TABLES:
             continue
-        if tx.conn.execute(select(exists().where(table.c.cell_id == cell_id))).scalar():
+        if tx.conn.execute(select(exists().where(table.c.cell_id == cell_id, tables.content_rows(table)))).scalar():
             return False
     return True
 

@@ -1,0 +1,61 @@
+"""Box lifecycle beyond the generic entity set: a box with WebDAV content cannot be deleted plainly
+(notes §5.4), and the recursive box delete (apiref/295) removes everything that belongs to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+
+from cellar.auth.cache import bump_auth_version
+from cellar.auth.context import Caller
+from cellar.dav import tree
+from cellar.errors import PersoniumError
+from cellar.odata.service import EntityHooks
+from cellar.odata.store import Entity
+from cellar.storage import tables
+from cellar.storage.uow import Transaction
+
+
+class BoxHooks(EntityHooks):
+    def before_delete(self, tx: Transaction, caller: Caller, entity: Entity) -> None:
+        if not tree.box_is_empty(tx, entity.id):
+            raise PersoniumError("PR409-OD-0001")
+        tree.remove_box(tx, entity.id)
+
+
+def find_box(tx: Transaction, cell: dict[str, Any], name: str) -> tree.Box | None:
+    """A box of the cell by name; ``__`` is the main box, which every cell has."""
+    if name == tree.MAIN_BOX:
+        return tree.Box(cell["id"], cell["id"], name, None, cell["published"], cell["updated"])
+    b = tables.boxes
+    row = tx.conn.execute(select(b).where(b.c.cell_id == cell["id"], b.c.name == name)).first()
+    if row is None:
+        return None
+    return tree.Box(row.id, cell["id"], row.name, row.schema, row.published, row.updated)
+
+
+def find_box_by_schema(tx: Transaction, cell: dict[str, Any], schema: str) -> tree.Box | None:
+    b = tables.boxes
+    row = tx.conn.execute(select(b.c.name).where(b.c.cell_id == cell["id"], b.c.schema == schema)).first()
+    return find_box(tx, cell, row.name) if row is not None else None
+
+
+def delete_recursive(tx: Transaction, box: tree.Box) -> None:
+    """The box, its WebDAV tree, and the roles, relations and external roles bound to it, with every
+    link touching them — in the caller's one transaction."""
+    r, rel, er, links = tables.roles, tables.relations, tables.ext_roles, tables.links
+    role_ids = [row.id for row in tx.conn.execute(select(r.c.id).where(r.c.box_id == box.id))]
+    relation_ids = [row.id for row in tx.conn.execute(select(rel.c.id).where(rel.c.box_id == box.id))]
+    ext_role_ids = [row.id for row in tx.conn.execute(select(er.c.id).where(er.c.relation_id.in_(relation_ids)))]
+    doomed = [*role_ids, *relation_ids, *ext_role_ids, box.id]
+    for chunk in range(0, len(doomed), 500):
+        ids = doomed[chunk:chunk + 500]
+        tx.conn.execute(delete(links).where(links.c.cell_id == box.cell_id,
+                                            or_(links.c.id1.in_(ids), links.c.id2.in_(ids))))
+    tx.conn.execute(delete(er).where(er.c.id.in_(ext_role_ids)))
+    tx.conn.execute(delete(rel).where(rel.c.box_id == box.id))
+    tx.conn.execute(delete(r).where(r.c.box_id == box.id))
+    tree.remove_box(tx, box.id)
+    tx.conn.execute(delete(tables.boxes).where(tables.boxes.c.id == box.id))
+    bump_auth_version(tx, box.cell_id)

@@ -1,0 +1,317 @@
+"""The WebDAV tree of a box (notes §9.2): boxes, collections and files as rows of ``dav_nodes``.
+
+Only structure lives here — finding a path, adding, replacing, moving and removing nodes, their ACL
+and dead properties — so that OData, service and stream collections can hang their own behaviour
+off the same nodes later. Who may do what is decided by the caller (``cellar.auth.authorize``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, delete, func, insert, select, update
+
+from cellar.auth.acl import Acl
+from cellar.auth.tokens import now as now_ms
+from cellar.errors import PersoniumError
+from cellar.storage.blobs import BLOBS
+from cellar.storage.tables import dav_nodes
+from cellar.storage.uow import Transaction
+
+MAIN_BOX = "__"
+MAX_CHILDREN = 1024
+MAX_DEPTH = 50
+MAX_NAME = 256
+_FORBIDDEN_NAME_CHARS = frozenset('\\/:*?"<>| ')
+
+
+class Kind(StrEnum):
+    BOX = "col.box"
+    WEBDAV = "col.webdav"
+    ODATA = "col.odata"
+    SERVICE = "col.svc"
+    SOURCE = "col.svcsrc"  # the ``__src`` collection every service collection carries
+    STREAM = "col.stream"
+    FILE = "dav.file"
+
+    @property
+    def is_collection(self) -> bool:
+        return self is not Kind.FILE
+
+
+#: Where a new collection or file may be created: only under the box root and plain collections
+#: (and files under a service's ``__src``).
+_CONTAINERS = frozenset({Kind.BOX, Kind.WEBDAV})
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box as the tree sees it; the main box ``__`` has the cell's id and no row in ``boxes``."""
+
+    id: str
+    cell_id: str
+    name: str
+    schema: str | None
+    published: int
+    updated: int
+
+    @property
+    def is_main(self) -> bool:
+        return self.name == MAIN_BOX
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    box_id: str
+    parent_id: str
+    name: str
+    kind: Kind
+    published: int
+    updated: int
+    version: int
+    content_type: str | None = None
+    content_length: int | None = None
+    blob_id: str | None = None
+    acl: Acl = field(default_factory=Acl)
+    props: dict[str, str] = field(default_factory=dict)
+    #: False for a box root that has never been written (no row yet).
+    stored: bool = True
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}-{self.updated}"'
+
+    @property
+    def is_collection(self) -> bool:
+        return self.kind.is_collection
+
+
+@dataclass(frozen=True)
+class Located:
+    """A path resolved as far as it exists: ``chain`` runs from the box root to the deepest node
+    found; ``missing`` are the segments below it that do not exist."""
+
+    box: Box
+    chain: tuple[Node, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def node(self) -> Node | None:
+        return None if self.missing else self.chain[-1]
+
+    @property
+    def deepest(self) -> Node:
+        return self.chain[-1]
+
+    @property
+    def depth(self) -> int:
+        return len(self.chain) - 1 + len(self.missing)
+
+    def parent_chain(self) -> tuple[Node, ...]:
+        """The existing ancestors of the addressed resource (itself excluded), nearest last."""
+        return self.chain[:-1] if self.node is not None else self.chain
+
+
+def _node(row: Any) -> Node:
+    return Node(row.id, row.box_id, row.parent_id, row.name, Kind(row.kind), row.published, row.updated,
+                row.version, row.content_type, row.content_length, row.blob_id,
+                Acl.from_json(row.acl) if row.acl else Acl(), orjson.loads(row.props) if row.props else {})
+
+
+def box_root(box: Box) -> Node:
+    """The box root before anything was written to it."""
+    return Node(box.id, box.id, "", "", Kind.BOX, box.published, box.updated, 1, stored=False)
+
+
+def check_name(name: str) -> None:
+    """1..256 characters; none of ``\\ / : * ? " < > |``, space, or Unicode category C (controls,
+    format characters, unassigned code points)."""
+    if not 0 < len(name.encode("utf-16-le")) // 2 <= MAX_NAME or any(
+            c in _FORBIDDEN_NAME_CHARS or unicodedata.category(c).startswith("C") for c in name):
+        raise PersoniumError("PR403-DV-0004", name)
+
+
+def locate(tx: Transaction, box: Box, segments: Iterable[str]) -> Located:
+    """One query finds every candidate node by name; the chain is then followed by parent id."""
+    path = tuple(segments)
+    rows = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.box_id == box.id,
+                                                   dav_nodes.c.name.in_({"", *path}))).all()
+    by_place = {(row.parent_id, row.name): row for row in rows}
+    root_row = by_place.get(("", ""))
+    chain = [_node(root_row) if root_row is not None else box_root(box)]
+    for index, name in enumerate(path):
+        row = by_place.get((chain[-1].id, name)) if chain[-1].is_collection else None
+        if row is None:
+            return Located(box, tuple(chain), path[index:])
+        chain.append(_node(row))
+    return Located(box, tuple(chain), ())
+
+
+def children(tx: Transaction, parent: Node) -> list[Node]:
+    rows = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.box_id == parent.box_id,
+                                                   dav_nodes.c.parent_id == parent.id)
+                           .order_by(dav_nodes.c.name)).all()
+    return [_node(row) for row in rows]
+
+
+def has_children(tx: Transaction, parent: Node) -> bool:
+    query = select(dav_nodes.c.id).where(dav_nodes.c.box_id == parent.box_id, dav_nodes.c.parent_id == parent.id)
+    return tx.conn.execute(query.limit(1)).first() is not None
+
+
+def box_is_empty(tx: Transaction, box_id: str) -> bool:
+    return tx.conn.execute(select(dav_nodes.c.id).where(dav_nodes.c.box_id == box_id,
+                                                        dav_nodes.c.parent_id != "").limit(1)).first() is None
+
+
+def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
+    """The parent (which the caller made sure exists) takes this child and has room; a new collection
+    is not too deep (files are not limited, as in Personium). Files may go under a service's
+    ``__src``, collections may not."""
+    parent = located.deepest
+    assert len(located.missing) == 1 and parent.is_collection
+    if parent.kind is Kind.SOURCE and collection:
+        raise PersoniumError("PR400-DV-0018")
+    if parent.kind not in _CONTAINERS and parent.kind is not Kind.SOURCE:
+        raise PersoniumError("PR405-DV-0001")
+    if collection and located.depth > MAX_DEPTH:
+        raise PersoniumError("PR400-DV-0008")
+    count = tx.conn.execute(select(func.count()).select_from(dav_nodes).where(
+        dav_nodes.c.box_id == parent.box_id, dav_nodes.c.parent_id == parent.id)).scalar_one()
+    if count >= MAX_CHILDREN:
+        raise PersoniumError("PR400-DV-0007")
+
+
+def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **values: Any) -> Node:
+    stamp = now_ms()
+    row = {"id": values.pop("id", None) or uuid.uuid4().hex, "cell_id": box.cell_id, "box_id": box.id,
+           "parent_id": parent_id, "name": name, "kind": kind.value, "published": stamp, "updated": stamp,
+           "version": 1, **values}
+    tx.conn.execute(insert(dav_nodes).values(**row))
+    return Node(row["id"], box.id, parent_id, name, kind, stamp, stamp, 1, values.get("content_type"),
+                values.get("content_length"), values.get("blob_id"))
+
+
+def stored_root(tx: Transaction, box: Box, root: Node) -> Node:
+    """The box root as a row, written the first time its ACL or properties change."""
+    if root.stored:
+        return root
+    written = _insert(tx, box, "", "", Kind.BOX, id=box.id)
+    return replace(written, published=box.published)
+
+
+def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
+    _check_room(tx, located, collection=True)
+    parent = located.deepest
+    node = _insert(tx, located.box, parent.id, located.missing[0], kind)
+    if kind is Kind.SERVICE:
+        _insert(tx, located.box, node.id, "__src", Kind.SOURCE)
+    return node
+
+
+def write_file(tx: Transaction, located: Located, content_type: str, body: bytes) -> tuple[Node, bool]:
+    """Create the file (True) or replace its body (False)."""
+    node = located.node
+    if node is None:
+        _check_room(tx, located, collection=False)
+        blob_id = BLOBS.put(tx, located.box.cell_id, body)
+        parent = located.deepest
+        created = _insert(tx, located.box, parent.id, located.missing[0], Kind.FILE, content_type=content_type,
+                          content_length=len(body), blob_id=blob_id)
+        return created, True
+    if node.blob_id:
+        BLOBS.delete(tx, [node.blob_id])
+    blob_id = BLOBS.put(tx, located.box.cell_id, body)
+    return _bump(tx, node, content_type=content_type, content_length=len(body), blob_id=blob_id), False
+
+
+def read_file(tx: Transaction, node: Node, start: int = 0, length: int | None = None) -> bytes:
+    return BLOBS.read(tx, node.blob_id, start, length) if node.blob_id else b""
+
+
+def set_acl(tx: Transaction, box: Box, node: Node, acl: Acl) -> Node:
+    """A new ACL raises the version but, as in Personium, not the last-modified time."""
+    return _bump(tx, stored_root(tx, box, node), touch=False, acl=acl.to_json())
+
+
+def set_props(tx: Transaction, box: Box, node: Node, changes: Iterable[tuple[str, str | None]]) -> Node:
+    """``changes``: (``{namespace}local``, XML of the element or None to remove)."""
+    props = dict(node.props)
+    for key, xml in changes:
+        if xml is None:
+            props.pop(key, None)
+        else:
+            props[key] = xml
+    return _bump(tx, stored_root(tx, box, node), props=orjson.dumps(props).decode())
+
+
+def _bump(tx: Transaction, node: Node, touch: bool = True, **values: Any) -> Node:
+    if touch:
+        values["updated"] = now_ms()
+    tx.conn.execute(update(dav_nodes).where(dav_nodes.c.id == node.id).values(version=dav_nodes.c.version + 1,
+                                                                               **values))
+    row = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.id == node.id)).one()
+    return _node(row)
+
+
+
+def subtree(tx: Transaction, node: Node) -> Iterator[Node]:
+    """The node's descendants, level by level (depth is bounded, so is the number of queries)."""
+    level = [node.id]
+    while level:
+        rows = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.box_id == node.box_id,
+                                                       dav_nodes.c.parent_id.in_(level))).all()
+        found = [_node(row) for row in rows]
+        yield from found
+        level = [n.id for n in found if n.is_collection]
+
+
+def remove(tx: Transaction, node: Node) -> int:
+    """Delete the node and everything under it; returns how many nodes went."""
+    doomed = [node, *subtree(tx, node)] if node.is_collection else [node]
+    BLOBS.delete(tx, [n.blob_id for n in doomed if n.blob_id])
+    ids = [n.id for n in doomed]
+    for chunk in range(0, len(ids), 500):
+        tx.conn.execute(delete(dav_nodes).where(dav_nodes.c.id.in_(ids[chunk:chunk + 500])))
+    return len(doomed)
+
+
+def remove_box(tx: Transaction, box_id: str) -> None:
+    """Everything of a box's tree, root included (box deletion)."""
+    blob_ids = [r.blob_id for r in tx.conn.execute(select(dav_nodes.c.blob_id).where(
+        dav_nodes.c.box_id == box_id, dav_nodes.c.blob_id.is_not(None)))]
+    BLOBS.delete(tx, blob_ids)
+    tx.conn.execute(delete(dav_nodes).where(dav_nodes.c.box_id == box_id))
+
+
+def move(tx: Transaction, node: Node, target: Located) -> Node:
+    """Re-parent and/or rename (the ETag stays); the caller has validated the destination and
+    removed any file being overwritten. A collection cannot move into itself, nor below depth 50."""
+    new_parent = target.deepest
+    if node.is_collection and any(n.id == node.id for n in target.chain):
+        raise PersoniumError("PR409-DV-0001", target.missing[0])
+    if new_parent.id != node.parent_id:
+        _check_room(tx, target, collection=False)
+        if node.is_collection and target.depth + _height(tx, node) > MAX_DEPTH:
+            raise PersoniumError("PR400-DV-0008")
+    tx.conn.execute(update(dav_nodes).where(dav_nodes.c.id == node.id).values(parent_id=new_parent.id,
+                                                                               name=target.missing[0]))
+    return replace(node, parent_id=new_parent.id, name=target.missing[0])
+
+
+def _height(tx: Transaction, node: Node) -> int:
+    height, level = 0, [node.id]
+    while True:
+        level = [r.id for r in tx.conn.execute(select(dav_nodes.c.id).where(
+            and_(dav_nodes.c.box_id == node.box_id, dav_nodes.c.parent_id.in_(level))))]
+        if not level:
+            return height
+        height += 1
+
