@@ -62,7 +62,7 @@ def _escape_controls(text: str) -> str:
 class PersoniumError(Exception):
     """An error of the catalog, with its message parameters and any extra response headers."""
 
-    def __init__(self, code: str, *params: object, headers: Mapping[str, str] | None = None,
+    def __init__(self, code: str, *params: object, headers: Mapping[str, str | tuple[str, ...]] | None = None,
                  extra: Mapping[str, object] | None = None) -> None:
         self.spec = CATALOG[code]
         self.params = params

@@ -65,14 +65,14 @@ def authorize_box(access: AccessContext, guard: BoxGuard, required: str) -> None
     if unit_bypass(access, guard.cell, (required,)):
         return
     if access.kind is AccessKind.PASSWORD_CHANGE:
-        raise PersoniumError("PR401-AU-0012", headers=challenge(guard.cell.url))
+        raise PersoniumError("PR401-AU-0012", headers=challenge(guard.cell.url, not guard.schema))
     check_schema(access, guard)
     role_ids = access.role_ids if access.kind in SCOPED_KINDS else ()
     if any(allows(acl, role_ids, required) for acl in guard.acls):
         return
     if any(ace.role_id in role_ids and "root" in ace.privileges for ace in guard.cell.acl.aces):
         return
-    raise denied(access, guard.cell.url)
+    raise denied(access, guard.cell.url, basic=not guard.schema)
 
 
 def schema_level(guard: BoxGuard) -> str:
@@ -89,7 +89,7 @@ def check_schema(access: AccessContext, guard: BoxGuard) -> None:
     if level == "none" or access.is_unit_level:
         return
     if access.kind in (AccessKind.ANONYMOUS, AccessKind.INVALID):
-        raise denied(access, guard.cell.url)
+        raise denied(access, guard.cell.url, basic=not guard.schema)
     schema = access.schema
     if guard.schema:
         if not schema:
@@ -112,13 +112,16 @@ def unit_bypass(access: AccessContext, cell: CellGuard, required: Iterable[str])
     return READER in access.unit_roles and all(p in READ_PRIVILEGES for p in required)
 
 
-def challenge(realm: str) -> dict[str, str]:
+def challenge(realm: str, basic: bool = False) -> dict[str, str | tuple[str, ...]]:
+    """``Bearer``; also ``Basic`` in the main box and boxes without a Schema (notes §6.1)."""
+    if basic:
+        return {"WWW-Authenticate": (f'Bearer realm="{realm}"', f'Basic realm="{realm}"')}
     return {"WWW-Authenticate": f'Bearer realm="{realm}"'}
 
 
-def denied(access: AccessContext, realm: str) -> PersoniumError:
+def denied(access: AccessContext, realm: str, basic: bool = False) -> PersoniumError:
     if access.kind is AccessKind.ANONYMOUS:
-        return PersoniumError("PR401-AU-0001", headers=challenge(realm))
+        return PersoniumError("PR401-AU-0001", headers=challenge(realm, basic))
     if access.kind is AccessKind.INVALID:
-        return PersoniumError(access.error_code or "PR401-AU-0006", headers=challenge(realm))
+        return PersoniumError(access.error_code or "PR401-AU-0006", headers=challenge(realm, basic))
     return PersoniumError("PR403-AU-0002")

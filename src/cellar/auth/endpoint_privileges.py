@@ -43,10 +43,15 @@ CTL_METADATA = PUBLIC
 #: MOVE also needs ``bind`` on the destination's parent); a resource that does not exist is judged
 #: by its ancestors' ACLs.
 DAV_METHODS: dict[str, str] = {
-    "GET": "read", "HEAD": "read", "OPTIONS": "read",
+    "GET": "read", "HEAD": "read", "OPTIONS": "read", "POST": "write",
     "PROPFIND": "read-properties", "PROPPATCH": "write-properties", "ACL": "write-acl",
     "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind",
 }
+DAV_PUT_EXISTING = "write-content"
+#: (bind, unbind) on the destination's parent; unbind only when a file there is overwritten.
+DAV_MOVE_DESTINATION = ("bind", "unbind")
+#: DELETE and MOVE of a resource that does not exist: judged, before the 404, by ``write``.
+DAV_MISSING_WRITE = "write"
 #: ``DELETE {box}`` with ``X-Personium-Recursive: true`` is judged at cell level (apiref/295).
 BOX_ROOT_DELETE = "box"
 #: OPTIONS on ``$links`` and on the ``__ctl`` service root: the real server's quirks (notes §4.4).

@@ -25,7 +25,7 @@ def parse_propertyupdate(body: bytes) -> list[PropertyChange]:
         raise PersoniumError("PR400-DV-0002")
     changes = []
     for action in root:
-        if action.tag not in (f"{{{DAV}}}set", f"{{{DAV}}}remove"):
+        if action.tag not in (f"{{{DAV}}}set", f"{{{DAV}}}remove") or len(action) == 0:
             raise PersoniumError("PR400-DV-0002")
         for prop in action:
             if prop.tag != f"{{{DAV}}}prop":

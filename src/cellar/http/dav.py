@@ -23,8 +23,14 @@ from starlette.responses import Response
 
 from cellar.auth.acl import parse_acl, parse_xml, render_acl
 from cellar.auth.acl_store import role_resolver
-from cellar.auth.authorize import BoxGuard, authorize_box, denied, unit_bypass
-from cellar.auth.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS
+from cellar.auth.authorize import BoxGuard, authorize_box, denied
+from cellar.auth.endpoint_privileges import (
+    BOX_ROOT_DELETE,
+    DAV_METHODS,
+    DAV_MISSING_WRITE,
+    DAV_MOVE_DESTINATION,
+    DAV_PUT_EXISTING,
+)
 from cellar.auth.privileges import DAV
 from cellar.auth.roles import roles_by_id
 from cellar.ctl import boxes
@@ -145,22 +151,16 @@ def _existing(target: BoxTarget) -> Node:
     return node
 
 
-def _beyond_webdav(node: Node | None, target: BoxTarget) -> None:
-    """Paths inside OData, service and stream collections belong to later features."""
-    for ancestor in target.located.chain[1:]:
-        if ancestor.kind in (Kind.ODATA, Kind.SERVICE, Kind.STREAM) and ancestor is not node:
-            if not (ancestor.kind is Kind.SERVICE and len(target.path) > len(_path_to(target, ancestor))
-                    and target.path[len(_path_to(target, ancestor))] == "__src"):
-                raise PersoniumError("PR501-MC-0002", ancestor.kind.value)
-
-
-def _path_to(target: BoxTarget, node: Node) -> tuple[str, ...]:
-    names = []
-    for item in target.located.chain[1:]:
-        names.append(item.name)
-        if item is node:
-            break
-    return tuple(names)
+def _beyond_webdav(target: BoxTarget) -> None:
+    """Paths inside OData and stream collections, and inside a service collection other than its
+    ``__src``, belong to features still to come (user OData, the script engine, streams)."""
+    names = target.path
+    for index, ancestor in enumerate(target.located.chain[1:], start=1):
+        below = names[index:]
+        if not below:
+            return
+        if ancestor.kind in (Kind.ODATA, Kind.STREAM) or (ancestor.kind is Kind.SERVICE and below[0] != "__src"):
+            raise PersoniumError("PR501-MC-0002", ancestor.kind.value)
 
 
 # --- GET / HEAD --------------------------------------------------------------------------------------
@@ -171,14 +171,16 @@ async def get(request: Request, ctx: RequestContext, cell_request: CellRequest, 
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["GET"])
+        _beyond_webdav(target)
         node = _existing(target)
-        _beyond_webdav(node, target)
         if node.kind is Kind.BOX:
             return Response(orjson.dumps(_box_metadata(ctx, target)), media_type="application/json")
         if node.kind is Kind.FILE:
             return _file_response(tx, node, if_none_match, range_header)
         if node.kind in (Kind.WEBDAV, Kind.SOURCE):
             return Response(f"URL : {target.url}\n".encode(), media_type="text/plain;charset=utf-8")
+        if node.kind in (Kind.SERVICE, Kind.STREAM):
+            raise PersoniumError("PR405-MC-0001")
         raise PersoniumError("PR501-MC-0002", node.kind.value)
 
     return await _in_box(ctx, cell_request, box_name, path, "get", work, write=False)
@@ -241,6 +243,21 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+# --- POST --------------------------------------------------------------------------------------------
+
+async def post(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+               path: tuple[str, ...]) -> Response:
+    """POST means something only inside OData and service collections; elsewhere 404 or 405."""
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        target.authorize(DAV_METHODS["POST"])
+        _beyond_webdav(target)
+        _existing(target)
+        raise PersoniumError("PR405-MC-0001")
+
+    return await _in_box(ctx, cell_request, box_name, path, "post", work, write=False)
+
+
 # --- PUT ---------------------------------------------------------------------------------------------
 
 async def put(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
@@ -254,13 +271,13 @@ async def put(request: Request, ctx: RequestContext, cell_request: CellRequest, 
             raise PersoniumError("PR405-MC-0001")
         if node is None:
             target.authorize(DAV_METHODS["PUT"], on_parent=True)
-            _beyond_webdav(None, target)
+            _beyond_webdav(target)
             tree.check_name(target.located.missing[-1])
             if len(target.located.missing) > 1 or not target.located.deepest.is_collection:
                 raise _missing_parent(target)
         else:
-            target.authorize("write-content")
-            _beyond_webdav(node, target)
+            target.authorize(DAV_PUT_EXISTING)
+            _beyond_webdav(target)
 
     await _in_box(ctx, cell_request, box_name, path, "put.check", check, write=False)
     body = await read_body(request, ctx.services.settings.max_file_size)
@@ -303,7 +320,7 @@ async def mkcol(request: Request, ctx: RequestContext, cell_request: CellRequest
         if node is not None and not node.is_collection:
             raise PersoniumError("PR405-MC-0001")
         target.authorize(DAV_METHODS["MKCOL"], on_parent=True)
-        _beyond_webdav(node, target)
+        _beyond_webdav(target)
         if node is not None:
             raise PersoniumError("PR405-DV-0001")
         if len(target.located.missing) > 1 or not target.located.deepest.is_collection:
@@ -336,10 +353,11 @@ async def delete(request: Request, ctx: RequestContext, cell_request: CellReques
         node = target.node
         recursive = _recursive_flag(recursive_header) if node is not None and node.is_collection else False
         if node is None:
-            target.authorize("write")
+            target.authorize(DAV_MISSING_WRITE)
+            _beyond_webdav(target)
             raise _not_found(target)
         target.authorize(DAV_METHODS["DELETE"], on_parent=True)
-        _beyond_webdav(node, target)
+        _beyond_webdav(target)
         if node.kind is Kind.SOURCE:
             raise PersoniumError("PR403-DV-0003")
         if node.kind is Kind.FILE:
@@ -365,9 +383,7 @@ def _recursive_flag(value: str | None) -> bool:
 
 async def _delete_box(ctx: RequestContext, cell_request: CellRequest, box_name: str) -> Response:
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        access = cell_request.caller.access
-        if not unit_bypass(access, cell_request.guard, (BOX_ROOT_DELETE,)):
-            cell_request.authorize(BOX_ROOT_DELETE)
+        cell_request.authorize(BOX_ROOT_DELETE)
         if target.box.is_main:
             raise PersoniumError("PR405-MC-0001")
         boxes.delete_recursive(tx, target.box)
@@ -388,14 +404,15 @@ async def move(request: Request, ctx: RequestContext, cell_request: CellRequest,
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.node
         if not path:
-            target.authorize("write")
+            target.authorize(DAV_MISSING_WRITE)
             raise PersoniumError("PR400-DV-0015")
         if node is None:
-            target.authorize("write")
+            target.authorize(DAV_MISSING_WRITE)
+            _beyond_webdav(target)
             raise _not_found(target)
         target.authorize(DAV_METHODS["MOVE"], on_parent=True)
-        _beyond_webdav(node, target)
-        overwrite, destination = _move_headers(headers, target)
+        _beyond_webdav(target)
+        overwrite, destination = _move_headers(headers, target, ctx.services.urls.canonical)
         if node.kind is Kind.SOURCE:
             raise PersoniumError("PR400-DV-0011")
         if_match = headers.get("if-match")
@@ -404,9 +421,9 @@ async def move(request: Request, ctx: RequestContext, cell_request: CellRequest,
         dest = tree.locate(tx, target.box, destination)
         dest_target = BoxTarget(target.cell_request, dest)
         existing = _check_destination(dest, node, overwrite)
-        dest_target.authorize("bind", on_parent=True)
+        dest_target.authorize(DAV_MOVE_DESTINATION[0], on_parent=True)
         if existing is not None:
-            dest_target.authorize("unbind", on_parent=True)
+            dest_target.authorize(DAV_MOVE_DESTINATION[1], on_parent=True)
             tree.remove(tx, existing)
             dest = tree.locate(tx, target.box, destination)
         moved = tree.move(tx, node, dest)
@@ -418,7 +435,7 @@ async def move(request: Request, ctx: RequestContext, cell_request: CellRequest,
     return await _in_box(ctx, cell_request, box_name, path, "move", work)
 
 
-def _move_headers(headers: Any, target: BoxTarget) -> tuple[bool, tuple[str, ...]]:
+def _move_headers(headers: Any, target: BoxTarget, canonical: Callable[[str], str]) -> tuple[bool, tuple[str, ...]]:
     depth = headers.get("depth")
     if depth is not None and depth.lower() != "infinity":
         raise PersoniumError("PR400-DV-0003", depth)
@@ -430,25 +447,26 @@ def _move_headers(headers: Any, target: BoxTarget) -> tuple[bool, tuple[str, ...
         raise PersoniumError("PR400-DV-0010", "Destination")
     if destination == target.url:
         raise PersoniumError("PR403-DV-0005", destination)
-    return overwrite.upper() == "T", _destination_path(destination, target)
+    return overwrite.upper() == "T", _destination_path(canonical(destination), destination, target)
 
 
-def _destination_path(destination: str, target: BoxTarget) -> tuple[str, ...]:
-    """The Destination must lie in the same box; returns its path inside it."""
+def _destination_path(destination: str, given: str, target: BoxTarget) -> tuple[str, ...]:
+    """The Destination (``personium-localunit:`` forms resolved) must lie in the same box; returns
+    its path inside it. Errors quote the header as ``given``."""
     box_url = urlsplit(target.box_url + "/")
     try:
         parts = urlsplit(destination)
     except ValueError:
-        raise PersoniumError("PR400-DV-0009", "Destination", destination) from None
+        raise PersoniumError("PR400-DV-0009", "Destination", given) from None
     same_origin = (parts.scheme, parts.hostname, parts.port) == (box_url.scheme, box_url.hostname, box_url.port)
     raw_path = parts.path
     if not same_origin or not (raw_path + "/").startswith(box_url.path):
-        raise PersoniumError("PR400-DV-0009", "Destination", destination)
+        raise PersoniumError("PR400-DV-0009", "Destination", given)
     names = [unquote(part) for part in raw_path[len(box_url.path):].split("/")]
     if names and names[-1] == "":
         names.pop()
     if not names or "" in names:
-        raise PersoniumError("PR400-DV-0009", "Destination", destination)
+        raise PersoniumError("PR400-DV-0009", "Destination", given)
     return tuple(names)
 
 
@@ -491,6 +509,7 @@ async def propfind(request: Request, ctx: RequestContext, cell_request: CellRequ
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["PROPFIND"])
+        _beyond_webdav(target)
         node = _existing(target)
         if body.strip():
             _parse_or(body, "PR400-DV-0001")
@@ -544,6 +563,7 @@ async def proppatch(request: Request, ctx: RequestContext, cell_request: CellReq
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["PROPPATCH"])
+        _beyond_webdav(target)
         node = _existing(target)
         _parse_or(body, "PR400-DV-0001")
         changes = parse_propertyupdate(body)
@@ -579,6 +599,7 @@ async def acl(request: Request, ctx: RequestContext, cell_request: CellRequest, 
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["ACL"])
+        _beyond_webdav(target)
         node = _existing(target)
         resolver = role_resolver(tx, target.box.cell_id, cell_request.url)
         updated = tree.set_acl(tx, target.box, node, parse_acl(body, cell_request.url, resolver, cell_level=False))
@@ -594,6 +615,7 @@ async def options(request: Request, ctx: RequestContext, cell_request: CellReque
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["OPTIONS"])
+        _beyond_webdav(target)
         node = target.node
         allow = ALLOW[node.kind if node is not None else None]
         return Response(headers={"Allow": allow, "Access-Control-Allow-Methods": allow})
@@ -603,7 +625,7 @@ async def options(request: Request, ctx: RequestContext, cell_request: CellReque
 
 Handler = Callable[[Request, RequestContext, CellRequest, str, tuple[str, ...]], Awaitable[Response]]
 HANDLERS: dict[str, Handler] = {
-    "GET": get, "HEAD": get, "PUT": put, "MKCOL": mkcol, "DELETE": delete, "MOVE": move,
+    "GET": get, "HEAD": get, "POST": post, "PUT": put, "MKCOL": mkcol, "DELETE": delete, "MOVE": move,
     "PROPFIND": propfind, "PROPPATCH": proppatch, "ACL": acl, "OPTIONS": options,
 }
 assert set(HANDLERS) == set(DAV_METHODS), "every box method declares its privilege"
@@ -637,7 +659,7 @@ async def box_url(request: Request, ctx: RequestContext, cell_name: str) -> Resp
                 raise denied(access, cell_request.url)
             target = BoxTarget(cell_request, tree.locate(tx, box, ()))
             if not token_schema or token_schema != box.schema:
-                target.authorize("read")
+                target.authorize(DAV_METHODS["GET"])
             return target.box_url
 
     url = await run_in_threadpool(run)

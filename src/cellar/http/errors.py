@@ -19,7 +19,13 @@ def error_response(exc: PersoniumError, *, oauth: bool = False) -> Response:
         body = {"error": exc.spec.oauth_error, "error_description": f"[{exc.code}] - {exc.message}", **exc.extra}
     else:
         body = {"code": exc.code, "message": {"lang": "en", "value": exc.message}}
-    return Response(orjson.dumps(body), exc.status, headers=exc.headers, media_type="application/json")
+    single = {name: value for name, value in exc.headers.items() if isinstance(value, str)}
+    response = Response(orjson.dumps(body), exc.status, headers=single, media_type="application/json")
+    for name, values in exc.headers.items():
+        if not isinstance(values, str):  # a header sent several times (two WWW-Authenticate challenges)
+            for value in values:
+                response.headers.append(name, value)
+    return response
 
 
 async def handle_personium_error(request: Request, exc: Exception) -> Response:
