@@ -12,7 +12,13 @@ master token; ``CELLAR_WORKERS``) and sets up, with the master token:
 * an AR~ token for alice and one for bob (``POST /bench/__token`` password grant); then it checks
   that ``GET /bench/__ctl/Account('target')`` with alice's token answers 403 while the cell has no
   ACL, sets the cell ACL (``ACL /bench/``) to one ACE per role granting ``<p:auth-read/>``, and
-  checks that the same GET answers 200 with ``Name`` ``target``.
+  checks that the same GET answers 200 with ``Name`` ``target``;
+* in ``bench`` a box ``bbox`` (``POST /bench/__ctl/Box``), a collection ``col`` (``MKCOL``) and a
+  file ``f.txt`` in it (``PUT``, a few hundred bytes of text/plain); then it checks that
+  ``GET /bench/bbox/col/f.txt`` with alice's token answers 403 while the file has no ACL (the cell
+  ACL grants only ``auth-read``, never ``root``), sets the file's ACL (``ACL``) to one ACE per role
+  granting ``<D:read/>``, and checks that the GET answers 200 with the file's bytes for alice, bob
+  and the master token. Collection and box root keep empty ACLs.
 
 Measured with wrk (bench/lua/cellar.lua; 16 clients, and 1 client), every response code checked:
 
@@ -22,6 +28,11 @@ Measured with wrk (bench/lua/cellar.lua; 16 clients, and 1 client), every respon
    bob's token (1 role / 1 ACE): the token cost without the ACL size. Targets: token overhead
    < 20 % (1 role, 1 ACE: master req/s / token req/s - 1), and the ACL-checked GET with 50 roles
    and 50 ACEs >= 80 % of the master-token rate.
+1b. Box level, the same way: ``GET /bench/bbox/col/f.txt`` with the master token vs alice's token
+   (token decryption + role lookup + box tree walk + the file's ACL), 50 roles / 50 ACEs on the
+   file; then the file's ACL is replaced by the ACE for ``r0`` and measured with the master token
+   vs bob's token (1 role / 1 ACE). Target: 50 roles and 50 ACEs on a file >= 80 % of the
+   master-token rate.
 2. ``POST /bench/__token`` password grant (correct password: the 1-second interval lock applies
    only after a failure), and the in-process cost of one argon2 hash
    (``cellar.auth.passwords.hash_password``) and of ``verify_password``.
@@ -76,6 +87,9 @@ from harness import (  # noqa: E402 - after the sys.path line, so that it runs f
 CELL, OTHER = "bench", "other"
 PASSWORD = "password1"
 TARGET_PATH = f"/{CELL}/__ctl/Account('target')"
+BOX = "bbox"
+BOX_FILE = f"/{CELL}/{BOX}/col/f.txt"
+FILE_BODY = b"".join(f"line {i:02d}: the box-level access check reads these bytes\n".encode() for i in range(6))
 SAML2 = "urn:ietf:params:oauth:grant-type:saml2-bearer"
 FORM = "application/x-www-form-urlencoded"
 
@@ -90,10 +104,12 @@ def expect(response: httpx.Response, code: int, what: str) -> httpx.Response:
     return response
 
 
-def acl_body(base: str, roles: list[str]) -> str:
+def acl_body(base: str, roles: list[str], privilege: str = "p:auth-read") -> str:
+    """An ACL with one ACE per main-box role granting ``privilege`` (cell level: ``p:auth-read``;
+    box level: ``D:read``)."""
     aces = "".join(
         f"  <D:ace><D:principal><D:href>{name}</D:href></D:principal>"
-        f"<D:grant><D:privilege><p:auth-read/></D:privilege></D:grant></D:ace>\n" for name in roles)
+        f"<D:grant><D:privilege><{privilege}/></D:privilege></D:grant></D:ace>\n" for name in roles)
     return ('<?xml version="1.0" encoding="utf-8" ?>\n'
             f'<D:acl xmlns:D="DAV:" xmlns:p="urn:x-personium:xmlns" xml:base="{base}/{CELL}/__role/__/">\n'
             f"{aces}</D:acl>\n")
@@ -152,6 +168,35 @@ class Setup:
         response = self.client.request("ACL", f"/{CELL}/", content=acl_body(self.base, roles).encode(),
                                        headers={**self.master, "Content-Type": "application/xml"})
         expect(response, 200, f"ACL /{CELL}/ ({len(roles)} ACEs)")
+
+    def get_file(self, token: str) -> httpx.Response:
+        return self.client.get(BOX_FILE, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+    def check_file(self, token: str, code: int, what: str) -> None:
+        response = expect(self.get_file(token), code, f"GET {BOX_FILE} with {what}")
+        if code == 200 and response.content != FILE_BODY:
+            raise SetupError(f"GET {BOX_FILE} with {what}: unexpected body {response.content[:200]!r}")
+
+    def set_file_acl(self, roles: list[str]) -> None:
+        body = acl_body(self.base, roles, "D:read").encode()
+        response = self.client.request("ACL", BOX_FILE, content=body,
+                                       headers={**self.master, "Content-Type": "application/xml"})
+        expect(response, 200, f"ACL {BOX_FILE} ({len(roles)} ACEs)")
+
+    def run_box(self, fx: Fixture) -> None:
+        """The box, collection and file of the box-level GET, the file's ACL with one ACE per role;
+        after ``run`` (its tokens, and the cell ACL that grants the roles ``auth-read`` only)."""
+        self.post(f"/{CELL}/__ctl/Box", f"POST Box {BOX}", json={"Name": BOX})
+        expect(self.client.request("MKCOL", f"/{CELL}/{BOX}/col", headers=self.master), 201,
+               f"MKCOL /{CELL}/{BOX}/col")
+        expect(self.client.put(BOX_FILE, content=FILE_BODY, headers={**self.master, "Content-Type": "text/plain"}),
+               201, f"PUT {BOX_FILE}")
+        self.check_file(fx.alice, 403, "alice's AR~ token before the file has an ACL")
+        self.set_file_acl(self.roles)
+        n = len(self.roles)
+        self.check_file(fx.alice, 200, f"alice's AR~ token ({n} roles, {n} ACEs on the file)")
+        self.check_file(fx.bob, 200, f"bob's AR~ token (1 role, {n} ACEs on the file)")
+        self.check_file(self.master_token, 200, "the master token")
 
     def run(self) -> Fixture:
         fx = Fixture()
@@ -301,15 +346,17 @@ def bench_workers(run: WorkerRun, args: argparse.Namespace, use_wrk: bool, notes
         run.named[key] = result
         return result
 
-    def warm(token: str) -> None:
+    def warm(token: str, path: str = TARGET_PATH) -> None:
         with httpx.Client(base_url=server.base, timeout=30) as client:
             for _ in range(50):
-                client.get(TARGET_PATH, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+                client.get(path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
     setup = Setup(server.base, server.token, args.roles)
     try:
         log(f"{server.tag}: setup (cells, accounts, {args.roles} roles and links, ACL, tokens)")
         fx = setup.run()
+        log(f"{server.tag}: box setup (box, collection, file, {args.roles} ACEs on the file)")
+        setup.run_box(fx)
         n = args.roles
         for token in (server.token, fx.alice):
             warm(token)
@@ -327,6 +374,23 @@ def bench_workers(run: WorkerRun, args: argparse.Namespace, use_wrk: bool, notes
             measure(f"master 1 c{clients}", Load("GET Account master (1 ACE)", "fixed", clients, path=TARGET_PATH))
             measure(f"token 1 c{clients}", Load("GET Account AR~ (1 role, 1 ACE)", "fixed", clients,
                                                 path=TARGET_PATH, token=fx.bob))
+
+        for token in (server.token, fx.alice):
+            warm(token, BOX_FILE)
+        for clients in (CONCURRENCY, 1):
+            measure(f"box master {n} c{clients}", Load(f"GET box file master ({n} ACEs)", "fixed", clients,
+                                                       path=BOX_FILE))
+            measure(f"box token {n} c{clients}", Load(f"GET box file AR~ ({n} roles, {n} ACEs)", "fixed",
+                                                      clients, path=BOX_FILE, token=fx.alice))
+        setup.set_file_acl(setup.roles[:1])
+        setup.check_file(fx.bob, 200, "bob's AR~ token (1 role, 1 ACE on the file)")
+        setup.check_file(fx.alice, 200, f"alice's AR~ token ({n} roles, 1 ACE on the file)")
+        warm(fx.bob, BOX_FILE)
+        for clients in (CONCURRENCY, 1):
+            measure(f"box master 1 c{clients}", Load("GET box file master (1 ACE)", "fixed", clients,
+                                                     path=BOX_FILE))
+            measure(f"box token 1 c{clients}", Load("GET box file AR~ (1 role, 1 ACE)", "fixed", clients,
+                                                    path=BOX_FILE, token=fx.bob))
 
         def post(key: str, workload: str, path: str, body: str, clients: int = CONCURRENCY) -> None:
             measure(key, Load(workload, "post", clients, path=path, body=body, content_type=FORM, token=""))
@@ -370,6 +434,8 @@ def print_report(runs: list[WorkerRun], micro: list[Micro], args: argparse.Names
           f"{os.cpu_count()} CPUs; Python {platform.python_version()}; client {client_label(use_wrk)}; "
           f"{args.duration:g}s per phase, cap {args.max_requests} requests; total {elapsed:.0f}s")
     print(f"# GET {TARGET_PATH} (Accept: application/json); POST forms to /{CELL}/__token and /{OTHER}/__token")
+    print(f"# box: GET {BOX_FILE} ({len(FILE_BODY)} bytes text/plain), the ACEs (<D:read/>) on the file; "
+          f"collection, box root: no ACL; cell ACL: <p:auth-read/> only")
     results = [r for run in runs for r in run.results]
     flagged = print_table(results)
     n = args.roles
@@ -386,6 +452,17 @@ def print_report(runs: list[WorkerRun], micro: list[Micro], args: argparse.Names
                       f"{r:.2f}; p50 {tok.p50_ms:.2f} / {mas.p50_ms:.2f} ms; p99 {tok.p99_ms:.2f} / "
                       f"{mas.p99_ms:.2f} ms; server CPU per request {cpu_ms(tok):.2f} / {cpu_ms(mas):.2f} ms")
         for clients in (CONCURRENCY, 1):
+            for size, label in ((n, f"{n} roles, {n} ACEs"), (1, "1 role, 1 ACE")):
+                tok = run.named.get(f"box token {size} c{clients}")
+                mas = run.named.get(f"box master {size} c{clients}")
+                r = ratio(tok, mas)
+                if r != r or tok is None or mas is None:
+                    continue
+                print(f"box file token/master workers={w} c{clients} ({label} on the file): {tok.rps:.0f} / "
+                      f"{mas.rps:.0f} req/s = {r:.2f}; p50 {tok.p50_ms:.2f} / {mas.p50_ms:.2f} ms; p99 "
+                      f"{tok.p99_ms:.2f} / {mas.p99_ms:.2f} ms; server CPU per request {cpu_ms(tok):.2f} / "
+                      f"{cpu_ms(mas):.2f} ms")
+        for clients in (CONCURRENCY, 1):
             one = ratio(run.named.get(f"token 1 c{clients}"), run.named.get(f"master 1 c{clients}"))
             big = ratio(run.named.get(f"token {n} c{clients}"), run.named.get(f"master {n} c{clients}"))
             if one == one:
@@ -396,6 +473,10 @@ def print_report(runs: list[WorkerRun], micro: list[Micro], args: argparse.Names
             if big == big:
                 print(f"target 'access control' workers={w} c{clients}: {n} roles + {n} ACEs at "
                       f"{big * 100:.0f}% of the master-token rate ({'OK' if big >= 0.80 else 'MISSED'} target >= 80%)")
+            box = ratio(run.named.get(f"box token {n} c{clients}"), run.named.get(f"box master {n} c{clients}"))
+            if box == box:
+                print(f"target 'access control (box)' workers={w} c{clients}: {n} roles + {n} ACEs on a file at "
+                      f"{box * 100:.0f}% of the master-token rate ({'OK' if box >= 0.80 else 'MISSED'} target >= 80%)")
         for key, what in (("password c16", "password grant"), ("saml issue password", "SAML issue (password grant)"),
                           ("saml issue refresh", "SAML issue (refresh grant)"),
                           ("saml2 exchange", "saml2-bearer exchange")):

@@ -104,6 +104,13 @@ def test_mkcol_trailing_slash(client, box):
     assert list(responses(propfind(client, "col", "0"))) == [url("col")]
 
 
+def test_mkcol_with_empty_body_and_content_type_is_plain(client, box):
+    """Digest §1.2: only a body with Content-Length > 0 (or chunked) is parsed."""
+    response = mkcol(client, "col", body=b"")
+    assert response.status_code == 201, response.text
+    assert resource_types(only_prop(client, "col")) == {COLLECTION}
+
+
 def test_mkcol_on_existing_collection_is_405(client, box):
     must_mkcol(client, "col")
     assert_error(mkcol(client, "col"), 405, "PR405-DV-0001")
@@ -495,6 +502,27 @@ def test_move_bad_overwrite_is_400(client, box, value):
     must_put(client, "a.txt", b"a")
     body = assert_error(move(client, "a.txt", url("b.txt"), {"Overwrite": value}), 400, "PR400-DV-0009")
     assert body["message"]["value"] == f"Request header Overwrite value is invalid [{value}]."
+
+
+def test_move_overwrite_t_to_a_new_name_is_201(client, box):
+    must_put(client, "a.txt", b"a")
+    response = move(client, "a.txt", url("b.txt"), {"Overwrite": "T"})
+    assert response.status_code == 201, response.text
+    assert get(client, "b.txt").content == b"a"
+
+
+def test_move_if_match_is_checked_before_the_destination(client, box):
+    """Digest §7: If-Match on the source (step 3) precedes the destination walk (step 4)."""
+    must_put(client, "a.txt", b"a")
+    assert_error(move(client, "a.txt", url("nocol/a.txt"), {"If-Match": '"7-7"'}), 412, "PR412-DV-0001")
+
+
+def test_move_headers_are_checked_before_the_destination_header(client, box):
+    """Digest §7 step 2: Depth, then Overwrite, then Destination."""
+    must_put(client, "a.txt", b"a")
+    assert_error(move(client, "a.txt", None, {"Depth": "1", "Overwrite": "X"}), 400, "PR400-DV-0003")
+    body = assert_error(move(client, "a.txt", None, {"Overwrite": "X"}), 400, "PR400-DV-0009")
+    assert "Overwrite" in body["message"]["value"], body
 
 
 def test_move_into_missing_parent_is_409(client, box):

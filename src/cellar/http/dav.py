@@ -600,6 +600,8 @@ async def acl(request: Request, ctx: RequestContext, cell_request: CellRequest, 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["ACL"])
         _beyond_webdav(target)
+        if target.node is None:  # the body is judged first, the roles it names only once the resource exists
+            parse_acl(body, cell_request.url, lambda box, name: "", cell_level=False)
         node = _existing(target)
         resolver = role_resolver(tx, target.box.cell_id, cell_request.url)
         updated = tree.set_acl(tx, target.box, node, parse_acl(body, cell_request.url, resolver, cell_level=False))

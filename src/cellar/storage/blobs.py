@@ -33,7 +33,7 @@ class TableBlobStore:
     def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> bytes:
         """The whole body, or ``length`` bytes from ``start`` (sliced by the database, not here)."""
         column = dav_blobs.c.data if start == 0 and length is None else \
-            func.substr(dav_blobs.c.data, start + 1, length if length is not None else 2**62)
+            func.substr(dav_blobs.c.data, start + 1, length if length is not None else 2**31 - 1)
         data = tx.conn.execute(select(column).where(dav_blobs.c.id == blob_id)).scalar()
         return bytes(data) if data is not None else b""
 
