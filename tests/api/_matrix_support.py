@@ -243,3 +243,186 @@ def build(client: Any, endpoint: Endpoint, caller: Caller) -> dict[str, str]:
     endpoint.setup(client)
     set_acl(client, acl_body(endpoint.grants, caller))
     return caller_headers(client, caller, endpoint.grants)
+
+
+# === the box-level matrix ===============================================================================
+# One box ``box1`` in ``c1`` holding the collection ``col`` with the file ``col/f.txt`` (created with the
+# master token); box ACLs (apiref/315: DAV: privileges, role hrefs relative to ``{cellUrl}__role/box1/``)
+# are set on the nodes the row names; the cell ACL only where a row puts a grant there (p:root of the ROOT
+# caller, the cell privilege ``box`` of the recursive box delete, the inheritance rows).
+
+BOX = "box1"
+BOX_URL = f"{CELL_URL}{BOX}"
+BOX_ROLE_BASE = f"{CELL_URL}__role/{BOX}/"
+#: A node name meaning "the cell ACL" in a placement.
+CELL_NODE = "(cell)"
+#: A sibling of ``col`` directly under the box root: where the OTHER caller's grant goes.
+SIBLING = "other"
+TREE = ("col", "col/f.txt")
+FILE_BODY = b"hello"
+#: Box privileges in the DAV: namespace (notes §4.1); every other privilege named here is ``p:``.
+DAV_PRIVILEGES = frozenset({"all", "read", "read-properties", "read-acl", "write", "write-properties",
+                            "write-content", "bind", "unbind", "write-acl"})
+APP_CELL = "app"
+APP_URL = f"{UNIT}{APP_CELL}/"
+OTHER_APP_CELL = "app2"
+OTHER_APP_URL = f"{UNIT}{OTHER_APP_CELL}/"
+
+#: An ACE's principal: a role (box or None for the main box, name), or None for ``D:all``.
+Principal = tuple[str | None, str] | None
+Placements = dict[str, list[tuple[Principal, tuple[str, ...]]]]
+
+
+def box_path(rel: str = "") -> str:
+    """Request path of a resource in ``box1`` (``rel`` empty: the box root)."""
+    return f"/{CELL}/{BOX}" + (f"/{rel}" if rel else "")
+
+
+def box_url(rel: str = "") -> str:
+    """Absolute URL of a resource in ``box1``, as the server writes it (no trailing slash)."""
+    return BOX_URL + (f"/{rel}" if rel else "")
+
+
+@dataclass(frozen=True)
+class BoxEndpoint:
+    """One box-level request. ``grants.need`` goes to the ``exact`` role (and the caller's role where it
+    holds "need", and D:all in the ALL rows) on ``node``, together with ``also`` ((node, privileges)
+    pairs); ``grants.lower`` goes to the LOWER/VISITOR_WITHOUT role on ``node``; ``grants.other`` to the
+    OTHER role on ``other_node``. ``node`` = :data:`CELL_NODE` puts the grants into the cell ACL."""
+
+    method: str
+    path: str
+    ok: int
+    grants: Grants
+    node: str = ""
+    other_node: str = SIBLING
+    also: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Collections created (with the master token) besides :data:`TREE`.
+    nodes: tuple[str, ...] = ()
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def call(self, client: Any, caller_headers: dict[str, str]) -> httpx.Response:
+        return client.request(self.method, box_path(self.path), content=self.body,
+                              headers={**caller_headers, **self.headers})
+
+
+def _role_href(role: tuple[str | None, str], base_box: str) -> str:
+    box, name = role
+    return name if (box or "__") == base_box else f"../{box or '__'}/{name}"
+
+
+def _privilege(name: str) -> str:
+    prefix = "D" if name in DAV_PRIVILEGES else "p"
+    return f"<D:privilege><{prefix}:{name}/></D:privilege>"
+
+
+def acl_document(base_box: str, aces: Sequence[tuple[Principal, Sequence[str]]],
+                 schema_authz: str | None = None) -> bytes:
+    """An ACL body (apiref/289, 315) with ``xml:base`` = ``{cellUrl}__role/{base_box}/``."""
+    parts = []
+    for principal, privileges in aces:
+        who = "<D:all/>" if principal is None else f"<D:href>{escape(_role_href(principal, base_box))}</D:href>"
+        grant = "".join(_privilege(p) for p in privileges)
+        parts.append(f"<D:ace><D:principal>{who}</D:principal><D:grant>{grant}</D:grant></D:ace>")
+    level = "" if schema_authz is None else f' p:requireSchemaAuthz="{schema_authz}"'
+    return (f'<?xml version="1.0" encoding="utf-8"?><D:acl xmlns:D="DAV:" xmlns:p="{PERSONIUM}" '
+            f'xml:base="{CELL_URL}__role/{base_box}/"{level}>{"".join(parts)}</D:acl>').encode()
+
+
+def set_box_acl(client: Any, rel: str, body: bytes) -> None:
+    response = client.request("ACL", box_path(rel), content=body, headers=MASTER_AUTH)
+    assert response.status_code == 200, response.text
+
+
+def make_tree(client: Any, *collections: str) -> None:
+    """``box1`` with ``col``, ``col/f.txt`` and the given further collections, as the unit master."""
+    create_box(client, BOX)
+    fill_tree(client, *collections)
+
+
+def fill_tree(client: Any, *collections: str) -> None:
+    for rel in ("col", *collections):
+        response = client.request("MKCOL", box_path(rel), headers=MASTER_AUTH)
+        assert response.status_code == 201, response.text
+    response = client.put(box_path("col/f.txt"), content=FILE_BODY,
+                          headers={**MASTER_AUTH, "Content-Type": "text/plain"})
+    assert response.status_code == 201, response.text
+
+
+def box_placements(endpoint: BoxEndpoint, caller: Caller) -> Placements:
+    """Which principal gets which privileges on which node in this row."""
+    placements: Placements = {}
+
+    def give(principal: Principal, privileges: tuple[str, ...], node: str) -> None:
+        placements.setdefault(node, []).append((principal, privileges))
+
+    def give_need(principal: Principal) -> None:
+        give(principal, endpoint.grants.need, endpoint.node)
+        for node, privileges in endpoint.also:
+            give(principal, privileges, node)
+
+    give_need(EXACT_ROLE)
+    if caller in ROLE_OF and ROLE_OF[caller][0] != EXACT_ROLE:
+        role, which = ROLE_OF[caller]
+        if which == "need":
+            give_need(role)
+        elif which == "lower":
+            give(role, endpoint.grants.lower, endpoint.node)
+        elif which == "other":
+            give(role, endpoint.grants.other, endpoint.other_node)
+        else:
+            give(role, ("root",), CELL_NODE)
+    if caller in (Caller.ALL, Caller.OWNER_ALL):
+        give_need(None)
+    return placements
+
+
+def build_box(client: Any, endpoint: BoxEndpoint, caller: Caller) -> dict[str, str]:
+    """The fixture graph of one box-level row; returns the caller's headers."""
+    new_owned_cell(client)
+    for box, name in roles_for(caller):
+        if box is not None:
+            create_box(client, box)
+        create_role(client, name, box)
+    placements = box_placements(endpoint, caller)
+    extra = set(endpoint.nodes) | ({SIBLING} & set(placements))
+    make_tree(client, *sorted(extra))
+    for node, aces in placements.items():
+        if node == CELL_NODE:
+            set_acl(client, acl_document("__", aces))
+        else:
+            set_box_acl(client, node, acl_document(BOX, aces))
+    return caller_headers(client, caller, endpoint.grants)
+
+
+def challenges(response: httpx.Response) -> list[str]:
+    """Every ``WWW-Authenticate`` challenge of a response."""
+    return response.headers.get_list("www-authenticate")
+
+
+# --- app (schema) tokens -------------------------------------------------------------------------------
+
+def create_account_in(client: Any, cell: str, name: str, role: str | None = None) -> None:
+    """An account with :data:`PASSWORD` in ``cell``, linked to the main-box role ``role`` if given."""
+    headers = {**MASTER_AUTH, "X-Personium-Credential": PASSWORD}
+    if role is None:
+        response = client.post(f"/{cell}/__ctl/Account", json={"Name": name}, headers=headers)
+    else:
+        client.post(f"/{cell}/__ctl/Role", json={"Name": role}, headers=MASTER_AUTH).raise_for_status()
+        response = client.post(f"/{cell}/__ctl/{role_key(role)}/_Account", json={"Name": name}, headers=headers)
+    assert response.status_code == 201, response.text
+
+
+def app_token(client: Any, app_cell: str, username: str, *, confidential: bool = False) -> str:
+    """An AR~ of ``c1``'s account ``username`` issued to the app ``app_cell`` (client authentication at
+    ``__token``, apiref/293, notes §3.3): the app's trans-cell token for ``c1`` is the client secret; an app
+    account holding the app's main-box role ``confidentialClient`` makes the schema ``{app}#c``."""
+    make_cell(client, app_cell)
+    create_account_in(client, app_cell, "appuser", "confidentialClient" if confidential else None)
+    secret = password_token(client, app_cell, "appuser", p_target=CELL_URL)
+    body = token_request(client, CELL, {"grant_type": "password", "username": username, "password": PASSWORD,
+                                        "client_id": f"{UNIT}{app_cell}/", "client_secret": secret})
+    token = str(body["access_token"])
+    assert token.startswith("AR~"), token
+    return token

@@ -19,6 +19,7 @@ from cellar.storage.uow import Transaction
 
 class BoxHooks(EntityHooks):
     def before_delete(self, tx: Transaction, caller: Caller, entity: Entity) -> None:
+        tree.lock_box(tx, entity.id)
         if not tree.box_is_empty(tx, entity.id):
             raise PersoniumError("PR409-OD-0001")
         tree.remove_box(tx, entity.id)

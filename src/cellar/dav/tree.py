@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, text, update
 
 from cellar.auth.acl import Acl
 from cellar.auth.tokens import now as now_ms
@@ -136,6 +136,14 @@ def check_name(name: str) -> None:
     if not 0 < len(name.encode("utf-16-le")) // 2 <= MAX_NAME or any(
             c in _FORBIDDEN_NAME_CHARS or unicodedata.category(c).startswith("C") for c in name):
         raise PersoniumError("PR403-DV-0004", name)
+
+
+def lock_box(tx: Transaction, box_id: str) -> None:
+    """Serialise writes to one box's tree across processes (Personium's per-box lock), so that
+    name uniqueness, the child limit and moves are judged on a tree nobody else is changing.
+    SQLite writers are serialised already; PostgreSQL takes a transaction-scoped advisory lock."""
+    if tx.caps.advisory_locks:
+        tx.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(box_id[:15], 16)})
 
 
 def locate(tx: Transaction, box: Box, segments: Iterable[str]) -> Located:

@@ -135,6 +135,8 @@ async def _in_box(ctx: RequestContext, cell_request: CellRequest, box_name: str,
             box = boxes.find_box(tx, cell_request.cell, box_name)
             if box is None:
                 raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")
+            if write:
+                tree.lock_box(tx, box.id)
             return work(BoxTarget(cell_request, tree.locate(tx, box, path)), tx)
 
     return await run_in_threadpool(run)
