@@ -1,5 +1,5 @@
 """Shared helpers for the box WebDAV tests (apiref 303–314, 295; notes §4, §8, §9.2; the WebDAV digest
-``/tmp/webdav-facts.md`` — "digest §x" below).
+``docs/webdav-behaviour.md`` — "digest §x" below).
 
 Every test works in the path-based cell ``c1`` (``http://localhost:8080/c1/``) with the box ``box1``.
 The box URL has **no** trailing slash (digest "Terminology"): ``http://localhost:8080/c1/box1``, and a

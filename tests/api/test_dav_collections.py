@@ -1,5 +1,5 @@
 """WebDAV collections in a box — apiref 306 (MKCOL), 309 (MOVE), 310 (DELETE), 295 (box recursive delete);
-the WebDAV digest (``/tmp/webdav-facts.md``) §1.2–1.3 (MKCOL), §5 (GET), §6 (DELETE), §7 (MOVE), §11 (limits);
+the WebDAV digest (``docs/webdav-behaviour.md``) §1.2–1.3 (MKCOL), §5 (GET), §6 (DELETE), §7 (MOVE), §11 (limits);
 notes §8.1 (X-Personium-Recursive), §9.2 (limits).
 
 Where the digest and the API pages disagree the digest wins; the test says so.

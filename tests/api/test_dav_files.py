@@ -1,5 +1,5 @@
 """WebDAV files in a box — apiref 311 (GET), 312 (PUT), 314 (DELETE); the WebDAV digest
-(``/tmp/webdav-facts.md``) §1 (resolution, names), §2 (ETag, conditional headers), §5 (GET), §6 (DELETE),
+(``docs/webdav-behaviour.md``) §1 (resolution, names), §2 (ETag, conditional headers), §5 (GET), §6 (DELETE),
 §9 (access); notes §8.1 (Range, If-None-Match), §8.3 (If-Match), §9.2 (names, limits).
 
 Where the digest and the API pages disagree the digest wins; the test says so.

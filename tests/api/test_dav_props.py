@@ -1,5 +1,5 @@
 """PROPFIND (apiref 305/307), PROPPATCH (308/313), OPTIONS, box root GET (303) and ``GET {cell}__box``
-(304) — the WebDAV digest (``/tmp/webdav-facts.md``) §2 (ETag), §3 (PROPFIND), §4 (PROPPATCH), §5 (box
+(304) — the WebDAV digest (``docs/webdav-behaviour.md``) §2 (ETag), §3 (PROPFIND), §4 (PROPPATCH), §5 (box
 root GET), §8 (OPTIONS), §10 (``__box``); notes §4.4 (``__box``), §8.1 (Depth), §8.2 (OPTIONS).
 
 Where the digest and the API pages disagree the digest wins; the test says so.

@@ -1041,7 +1041,7 @@ def test_matrix_covers_the_privilege_table() -> None:
 
 # === Box-level permission matrix ==========================================================================
 # The same callers against box-level resources (notes §4.3 "Box-level resources", §4.4 lower half; digest
-# /tmp/webdav-facts.md §9): box ``box1`` with collection ``col`` and file ``col/f.txt``, box ACLs in DAV:
+# docs/webdav-behaviour.md §9): box ``box1`` with collection ``col`` and file ``col/f.txt``, box ACLs in DAV:
 # privileges (apiref/315), inheritance resource → parent collections → box root → cell ACL (where only a role
 # granted p:root matches a box privilege), parent privileges for bind/unbind, and requireSchemaAuthz (§4.5).
 #

@@ -124,7 +124,7 @@ def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: Local
                       lambda: role_ids_for_urls(tx, cell["id"], cell_url, token.roles), version)
         return AccessContext(AccessKind.VISITOR, roles=token.roles, role_ids=ids, **common)
     urls, ids = _cached(("account", cell["id"], version, token.subject),
-                        lambda: _account_roles(tx, cell["id"], cell_url, token.subject), version)
+                        lambda: account_role_refs(tx, cell["id"], cell_url, token.subject), version)
     return AccessContext(AccessKind.ACCOUNT, roles=urls, role_ids=ids, **common)
 
 
@@ -133,7 +133,9 @@ def _cached(key: tuple[object, ...], make: Callable[[], Any], version: object) -
     return make() if version is None else ROLES.get_or_make(key, make)
 
 
-def _account_roles(tx: Transaction, cell_id: str, cell_url: str, account: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def account_role_refs(tx: Transaction, cell_id: str, cell_url: str,
+                      account: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The account's role instance URLs and role ids."""
     roles = _current_roles(tx, cell_id, account)
     return tuple(role.instance_url(cell_url) for role in roles), tuple(role.id for role in roles)
 

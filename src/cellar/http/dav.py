@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cellar.auth import basic
 from cellar.auth.acl import parse_acl, parse_xml, render_acl
 from cellar.auth.acl_store import role_resolver
 from cellar.auth.authorize import BoxGuard, authorize_box, denied
@@ -120,7 +121,20 @@ async def box_resource(request: Request, ctx: RequestContext, cell_name: str, se
         raise PersoniumError("PR405-MC-0001")
     path = segments[1:-1] if len(segments) > 1 and segments[-1] == "" else segments[1:]
     cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
+    if cell_request.caller.access.basic and ctx.authorization:
+        cell_request = await run_in_threadpool(_basic_caller, ctx, cell_request, segments[0], ctx.authorization)
     return await handler(request, ctx, cell_request, segments[0], tuple(path))
+
+
+def _basic_caller(ctx: RequestContext, cell_request: CellRequest, box_name: str, authorization: str) -> CellRequest:
+    """Basic credentials count in the main box and in boxes without a Schema (notes §3.2)."""
+    with ctx.services.storage.transaction("dav.basic", write=False) as tx:
+        box = boxes.find_box(tx, cell_request.cell, box_name)
+    if box is None or (box.schema and not box.is_main):
+        return cell_request
+    access = basic.authenticate(ctx.services.storage, ctx.services.settings, cell_request.cell, cell_request.url,
+                                authorization)
+    return replace(cell_request, caller=replace(cell_request.caller, access=access))
 
 
 Work = Callable[[BoxTarget, Transaction], Any]
@@ -385,7 +399,7 @@ def _recursive_flag(value: str | None) -> bool:
 
 async def _delete_box(ctx: RequestContext, cell_request: CellRequest, box_name: str) -> Response:
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        cell_request.authorize(BOX_ROOT_DELETE)
+        target.authorize(BOX_ROOT_DELETE)
         if target.box.is_main:
             raise PersoniumError("PR405-MC-0001")
         boxes.delete_recursive(tx, target.box)
