@@ -47,12 +47,17 @@ def multistatus(responses: Iterable[etree._Element]) -> bytes:
 def response(href: str, props: Iterable[etree._Element], status: str = "HTTP/1.1 200 OK") -> etree._Element:
     element = etree.Element(f"{{{DAV}}}response")
     etree.SubElement(element, f"{{{DAV}}}href").text = href
-    propstat = etree.SubElement(element, f"{{{DAV}}}propstat")
+    add_propstat(element, props, status)
+    return element
+
+
+def add_propstat(response: etree._Element, props: Iterable[etree._Element], status: str) -> None:
+    """One more ``<propstat>``: the properties that share a status (PROPPATCH's 404 for a missing one)."""
+    propstat = etree.SubElement(response, f"{{{DAV}}}propstat")
     prop = etree.SubElement(propstat, f"{{{DAV}}}prop")
     for item in props:
         prop.append(item)
     etree.SubElement(propstat, f"{{{DAV}}}status").text = status
-    return element
 
 
 def text_element(tag: str, text: str) -> etree._Element:

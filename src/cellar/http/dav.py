@@ -32,7 +32,6 @@ from cellar.auth.endpoint_privileges import (
     DAV_MOVE_DESTINATION,
     DAV_PUT_EXISTING,
 )
-from cellar.auth.privileges import DAV
 from cellar.auth.roles import roles_by_id
 from cellar.ctl import boxes
 from cellar.ctl.formats import check_schema_uri
@@ -103,6 +102,12 @@ class BoxTarget:
         """On the resource (its ancestors if it does not exist) or, for bind/unbind, on its parent."""
         chain = self.located.parent_chain() if on_parent else self.located.chain
         authorize_box(self.cell_request.caller.access, self.guard(chain), privilege)
+
+    def existing(self, privilege: str) -> Node:
+        """The addressed resource, once the caller may ``privilege`` it (404 only after that)."""
+        self.authorize(privilege)
+        _beyond_webdav(self)
+        return _existing(self)
 
     def may(self, privilege: str) -> bool:
         try:
@@ -186,9 +191,7 @@ async def get(request: Request, ctx: RequestContext, cell_request: CellRequest, 
     if_none_match, range_header = request.headers.get("if-none-match"), request.headers.get("range")
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        target.authorize(DAV_METHODS["GET"])
-        _beyond_webdav(target)
-        node = _existing(target)
+        node = target.existing(DAV_METHODS["GET"])
         if node.kind is Kind.BOX:
             return Response(orjson.dumps(_box_metadata(ctx, target)), media_type="application/json")
         if node.kind is Kind.FILE:
@@ -266,9 +269,7 @@ async def post(request: Request, ctx: RequestContext, cell_request: CellRequest,
     """POST means something only inside OData and service collections; elsewhere 404 or 405."""
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        target.authorize(DAV_METHODS["POST"])
-        _beyond_webdav(target)
-        _existing(target)
+        target.existing(DAV_METHODS["POST"])
         raise PersoniumError("PR405-MC-0001")
 
     return await _in_box(ctx, cell_request, box_name, path, "post", work, write=False)
@@ -524,9 +525,7 @@ async def propfind(request: Request, ctx: RequestContext, cell_request: CellRequ
     depth_header = request.headers.get("depth")
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        target.authorize(DAV_METHODS["PROPFIND"])
-        _beyond_webdav(target)
-        node = _existing(target)
+        node = target.existing(DAV_METHODS["PROPFIND"])
         if body.strip():
             _parse_or(body, "PR400-DV-0001")
         depth = _depth(depth_header)
@@ -578,9 +577,7 @@ async def proppatch(request: Request, ctx: RequestContext, cell_request: CellReq
     body = await read_body(request, MAX_XML_BODY)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        target.authorize(DAV_METHODS["PROPPATCH"])
-        _beyond_webdav(target)
-        node = _existing(target)
+        node = target.existing(DAV_METHODS["PROPPATCH"])
         _parse_or(body, "PR400-DV-0001")
         changes = parse_propertyupdate(body)
         keyed = [(f"{{{c.namespace}}}{c.name}", c) for c in changes]
@@ -591,21 +588,13 @@ async def proppatch(request: Request, ctx: RequestContext, cell_request: CellReq
         found = [etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes if c not in missing]
         response = davxml.response(target.url, found)
         if missing:
-            _add_propstat(response, [etree.Element(f"{{{c.namespace}}}{c.name}") for c in missing],
+            davxml.add_propstat(response, [etree.Element(f"{{{c.namespace}}}{c.name}") for c in missing],
                           "HTTP/1.1 404 Not Found")
         target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "proppatch")
         return Response(davxml.multistatus([response]), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
                         headers={"ETag": updated.etag})
 
     return await _in_box(ctx, cell_request, box_name, path, "proppatch", work)
-
-
-def _add_propstat(response: etree._Element, props: list[etree._Element], status: str) -> None:
-    propstat = etree.SubElement(response, f"{{{DAV}}}propstat")
-    prop = etree.SubElement(propstat, f"{{{DAV}}}prop")
-    for item in props:
-        prop.append(item)
-    etree.SubElement(propstat, f"{{{DAV}}}status").text = status
 
 
 async def acl(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
