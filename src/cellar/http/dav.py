@@ -109,6 +109,17 @@ class BoxTarget:
         _beyond_webdav(self)
         return _existing(self)
 
+    def detachable(self, privilege: str) -> Node:
+        """DELETE and MOVE: the resource, once the caller may ``privilege`` its parent; a missing one
+        is judged by ``write`` on its ancestors before the 404."""
+        if self.node is None:
+            self.authorize(DAV_MISSING_WRITE)
+            _beyond_webdav(self)
+            raise _not_found(self)
+        self.authorize(privilege, on_parent=True)
+        _beyond_webdav(self)
+        return self.node
+
     def may(self, privilege: str) -> bool:
         try:
             self.authorize(privilege)
@@ -369,12 +380,7 @@ async def delete(request: Request, ctx: RequestContext, cell_request: CellReques
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.node
         recursive = _recursive_flag(recursive_header) if node is not None and node.is_collection else False
-        if node is None:
-            target.authorize(DAV_MISSING_WRITE)
-            _beyond_webdav(target)
-            raise _not_found(target)
-        target.authorize(DAV_METHODS["DELETE"], on_parent=True)
-        _beyond_webdav(target)
+        node = target.detachable(DAV_METHODS["DELETE"])
         if node.kind is Kind.SOURCE:
             raise PersoniumError("PR403-DV-0003")
         if node.kind is Kind.FILE:
@@ -419,16 +425,10 @@ async def move(request: Request, ctx: RequestContext, cell_request: CellRequest,
     headers = request.headers
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
-        node = target.node
         if not path:
             target.authorize(DAV_MISSING_WRITE)
             raise PersoniumError("PR400-DV-0015")
-        if node is None:
-            target.authorize(DAV_MISSING_WRITE)
-            _beyond_webdav(target)
-            raise _not_found(target)
-        target.authorize(DAV_METHODS["MOVE"], on_parent=True)
-        _beyond_webdav(target)
+        node = target.detachable(DAV_METHODS["MOVE"])
         overwrite, destination = _move_headers(headers, target, ctx.services.urls.canonical)
         if node.kind is Kind.SOURCE:
             raise PersoniumError("PR400-DV-0011")
