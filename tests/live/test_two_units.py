@@ -155,6 +155,22 @@ def test_trans_cell_login_from_one_unit_to_another(units):
         assert report["sub"] == f"{cell_a}#me"
         assert report["iss"] == cell_b
 
+        # B's owner lets the friend read one collection, and nothing beside it (issue: access control).
+        created(httpx.post(f"{cell_b}__ctl/Box", json={"Name": "photos"}, headers=m2))
+        for name in ("shared", "private"):
+            created(httpx.request("MKCOL", f"{cell_b}photos/{name}", headers=m2))
+            created(httpx.put(f"{cell_b}photos/{name}/p.jpg", content=name.encode(), headers=m2))
+        acl = (f'<D:acl xmlns:D="DAV:" xml:base="{cell_b}__role/__/"><D:ace><D:principal><D:href>friend</D:href>'
+               '</D:principal><D:grant><D:privilege><D:read/></D:privilege></D:grant></D:ace></D:acl>')
+        assert httpx.request("ACL", f"{cell_b}photos/shared", content=acl.encode(), headers=m2).status_code == 200
+        shared = httpx.get(f"{cell_b}photos/shared/p.jpg", headers=master(visitor))
+        assert shared.status_code == 200, shared.text
+        assert shared.content == b"shared"
+        private = httpx.get(f"{cell_b}photos/private/p.jpg", headers=master(visitor))
+        assert private.status_code == 403 and private.json()["code"] == "PR403-AU-0002"
+        written = httpx.put(f"{cell_b}photos/shared/p.jpg", content=b"mine", headers=master(visitor))
+        assert written.status_code == 403 and written.json()["code"] == "PR403-AU-0002"
+
         # the visitor refresh token works at B too.
         refreshed = httpx.post(f"{cell_b}__token", data={"grant_type": "refresh_token",
                                                          "refresh_token": body["refresh_token"]}, timeout=30)
