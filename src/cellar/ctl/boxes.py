@@ -27,6 +27,8 @@ class BoxHooks(EntityHooks):
 
 def find_box(tx: Transaction, cell: dict[str, Any], name: str) -> tree.Box | None:
     """A box of the cell by name; ``__`` is the main box, which every cell has."""
+    if "\x00" in name:
+        return None
     if name == tree.MAIN_BOX:
         return tree.Box(cell["id"], cell["id"], name, None, cell["published"], cell["updated"])
     b = tables.boxes

@@ -132,8 +132,8 @@ def box_root(box: Box) -> Node:
 
 def check_name(name: str) -> None:
     """1..256 characters; none of ``\\ / : * ? " < > |``, space, or Unicode category C (controls,
-    format characters, unassigned code points)."""
-    if not 0 < len(name.encode("utf-16-le")) // 2 <= MAX_NAME or any(
+    format characters, unassigned code points); not a dot segment, which a client would resolve."""
+    if name in (".", "..") or not 0 < len(name.encode("utf-16-le")) // 2 <= MAX_NAME or any(
             c in _FORBIDDEN_NAME_CHARS or unicodedata.category(c).startswith("C") for c in name):
         raise PersoniumError("PR403-DV-0004", name)
 
@@ -149,6 +149,10 @@ def lock_box(tx: Transaction, box_id: str) -> None:
 def locate(tx: Transaction, box: Box, segments: Iterable[str]) -> Located:
     """One query finds every candidate node by name; the chain is then followed by parent id."""
     path = tuple(segments)
+    unstorable = next((i for i, name in enumerate(path) if "\x00" in name), len(path))
+    if unstorable < len(path):  # no stored name holds NUL (PostgreSQL text cannot): it is simply absent
+        located = locate(tx, box, path[:unstorable])
+        return Located(box, located.chain, (*located.missing, *path[unstorable:]))
     rows = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.box_id == box.id,
                                                    dav_nodes.c.name.in_({"", *path}))).all()
     by_place = {(row.parent_id, row.name): row for row in rows}

@@ -501,6 +501,7 @@ def _check_destination(dest: Located, node: Node, overwrite: bool) -> Node | Non
             raise PersoniumError("PR400-DV-0012")
         return existing
     parent = dest.deepest
+    tree.check_name(dest.missing[-1])  # stricter than Personium, which stores whatever MOVE names
     if len(dest.missing) > 1:
         if not parent.is_collection:
             raise PersoniumError("PR400-DV-0014")
