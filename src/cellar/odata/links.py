@@ -52,10 +52,10 @@ class Links:
         return table.c.id.in_(self._many_ids(source, target.etype.name))
 
     def _many_ids(self, source: Entity, target_type: str) -> Any:
-        l = tables.links
+        L = tables.links
         if source.etype.name <= target_type:
-            return select(l.c.id2).where(l.c.type1 == source.etype.name, l.c.id1 == source.id, l.c.type2 == target_type)
-        return select(l.c.id1).where(l.c.type2 == source.etype.name, l.c.id2 == source.id, l.c.type1 == target_type)
+            return select(L.c.id2).where(L.c.type1 == source.etype.name, L.c.id1 == source.id, L.c.type2 == target_type)
+        return select(L.c.id1).where(L.c.type2 == source.etype.name, L.c.id2 == source.id, L.c.type1 == target_type)
 
     # --- changing links -------------------------------------------------------------------------
     def add(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
@@ -69,8 +69,8 @@ class Links:
     def remove(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
         if nav.kind is NavKind.MANY:
             t1, i1, t2, i2 = _ends(source, target)
-            l = tables.links
-            stmt = delete(l).where(l.c.type1 == t1, l.c.id1 == i1, l.c.type2 == t2, l.c.id2 == i2)
+            L = tables.links
+            stmt = delete(L).where(L.c.type1 == t1, L.c.id1 == i1, L.c.type2 == t2, L.c.id2 == i2)
             if tx.conn.execute(stmt).rowcount == 0:
                 raise PersoniumError("PR404-OD-0000")
             return
@@ -84,15 +84,15 @@ class Links:
 
     def _add_many(self, tx: Transaction, a: Entity, b: Entity) -> None:
         t1, i1, t2, i2 = _ends(a, b)
-        l = tables.links
-        exists = select(l.c.id1).where(l.c.type1 == t1, l.c.id1 == i1, l.c.type2 == t2, l.c.id2 == i2)
+        L = tables.links
+        exists = select(L.c.id1).where(L.c.type1 == t1, L.c.id1 == i1, L.c.type2 == t2, L.c.id2 == i2)
         if tx.conn.execute(exists).first() is not None:
             raise PersoniumError("PR409-OD-0002")
         for entity, other in ((a, b.etype.name), (b, a.etype.name)):
             count = select(func.count()).select_from(self._many_ids(entity, other).subquery())
             if tx.conn.execute(count).scalar_one() >= MAX_MANY_LINKS:
                 raise PersoniumError("PR400-OD-0038")
-        tx.conn.execute(insert(l).values(cell_id=self.store.scope["cell_id"], type1=t1, id1=i1, type2=t2, id2=i2,
+        tx.conn.execute(insert(L).values(cell_id=self.store.scope["cell_id"], type1=t1, id1=i1, type2=t2, id2=i2,
                                          published=now_ms()))
 
     def _set_parent(self, tx: Transaction, child: Entity, parent: Entity) -> None:
@@ -120,6 +120,6 @@ class Links:
                     raise PersoniumError("PR409-OD-0001")
 
     def drop_many(self, tx: Transaction, entity: Entity) -> None:
-        l = tables.links
-        tx.conn.execute(delete(l).where(or_(and_(l.c.type1 == entity.etype.name, l.c.id1 == entity.id),
-                                            and_(l.c.type2 == entity.etype.name, l.c.id2 == entity.id))))
+        L = tables.links
+        tx.conn.execute(delete(L).where(or_(and_(L.c.type1 == entity.etype.name, L.c.id1 == entity.id),
+                                            and_(L.c.type2 == entity.etype.name, L.c.id2 == entity.id))))
