@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import and_, delete, func, insert, select, text, update
 
 from cellar.auth.acl import Acl
+from cellar.auth.cache import ACLS
 from cellar.auth.tokens import now as now_ms
 from cellar.errors import PersoniumError
 from cellar.storage.blobs import BLOBS
@@ -121,8 +122,15 @@ class Located:
 
 def _node(row: Any) -> Node:
     return Node(row.id, row.box_id, row.parent_id, row.name, Kind(row.kind), row.published, row.updated,
-                row.version, row.content_type, row.content_length, row.blob_id,
-                Acl.from_json(row.acl) if row.acl else Acl(), orjson.loads(row.props) if row.props else {})
+                row.version, row.content_type, row.content_length, row.blob_id, _acl(row),
+                orjson.loads(row.props) if row.props else {})
+
+
+def _acl(row: Any) -> Acl:
+    """Parsed once per process and node version (every write raises the version)."""
+    if not row.acl:
+        return Acl()
+    return ACLS.get_or_make((row.id, row.version, "dav"), lambda: Acl.from_json(row.acl))  # type: ignore[return-value]
 
 
 def box_root(box: Box) -> Node:
