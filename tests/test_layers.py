@@ -11,6 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src/cellar"
 FORBIDDEN = {
     "odata": ("starlette", "cellar.http", "uvicorn"),
     "ctl": ("starlette", "cellar.http", "uvicorn"),
+    "dav": ("starlette", "cellar.http", "uvicorn"),
     "unit": ("starlette", "cellar.http", "uvicorn"),
     "auth": ("starlette", "cellar.http", "uvicorn"),
     "events": ("starlette", "cellar.http", "uvicorn", "sqlalchemy"),

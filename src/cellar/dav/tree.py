@@ -93,6 +93,14 @@ class Node:
     def is_collection(self) -> bool:
         return self.kind.is_collection
 
+    def etag_matches(self, header: str) -> bool:
+        """The whole header against the strong ETag or its weak form (lists never match)."""
+        return header.strip() in (self.etag, f"W/{self.etag}")
+
+    def if_match(self, header: str | None) -> bool:
+        """``If-Match`` absent, ``*`` or this version (PUT, DELETE and MOVE; else 412 PR412-DV-0001)."""
+        return header is None or header.strip() == "*" or self.etag_matches(header)
+
 
 @dataclass(frozen=True)
 class Located:

@@ -1,0 +1,151 @@
+"""A request on a box resource (notes §4.3, §4.4): the cell, the box (404 before any authorization),
+the path resolved as far as it exists, and the access decision on it — for a resource that does not
+exist, on its ancestors — so that a caller without privileges learns nothing about the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from cellar.auth import basic
+from cellar.auth.authorize import BoxGuard, authorize_box
+from cellar.auth.endpoint_privileges import DAV_MISSING_WRITE
+from cellar.ctl import boxes
+from cellar.dav import tree
+from cellar.dav.tree import Kind, Located, Node
+from cellar.errors import PersoniumError
+from cellar.events.bus import Event
+from cellar.http.context import RequestContext
+from cellar.http.ctl import CellRequest
+from cellar.storage.uow import Transaction
+
+MAX_XML_BODY = 256 * 1024
+
+
+@dataclass(frozen=True)
+class BoxTarget:
+    """A request on a box resource: the cell request, the box, and the path resolved in it."""
+
+    cell_request: CellRequest
+    located: Located
+
+    @property
+    def box(self) -> tree.Box:
+        return self.located.box
+
+    @property
+    def box_url(self) -> str:
+        return f"{self.cell_request.url}{self.box.name}"
+
+    def url_of(self, names: tuple[str, ...] | list[str]) -> str:
+        return "/".join((self.box_url, *names))
+
+    @property
+    def url(self) -> str:
+        return self.url_of(self.path)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.located.chain[1:]) + self.located.missing
+
+    @property
+    def node(self) -> Node | None:
+        return self.located.node
+
+    def guard(self, chain: tuple[Node, ...]) -> BoxGuard:
+        return BoxGuard(self.cell_request.guard, self.box.schema, tuple(n.acl for n in reversed(chain)))
+
+    def authorize(self, privilege: str, *, on_parent: bool = False) -> None:
+        """On the resource (its ancestors if it does not exist) or, for bind/unbind, on its parent."""
+        chain = self.located.parent_chain() if on_parent else self.located.chain
+        authorize_box(self.cell_request.caller.access, self.guard(chain), privilege)
+
+    def existing(self, privilege: str) -> Node:
+        """The addressed resource, once the caller may ``privilege`` it (404 only after that)."""
+        self.authorize(privilege)
+        beyond_webdav(self)
+        return self.found()
+
+    def found(self) -> Node:
+        """The addressed resource, or 404 ``PR404-DV-0001`` naming its URL."""
+        if self.node is None:
+            raise not_found(self)
+        return self.node
+
+    def detachable(self, privilege: str) -> Node:
+        """DELETE and MOVE: the resource, once the caller may ``privilege`` its parent; a missing one
+        is judged by ``write`` on its ancestors before the 404."""
+        if self.node is None:
+            self.authorize(DAV_MISSING_WRITE)
+            beyond_webdav(self)
+            raise not_found(self)
+        self.authorize(privilege, on_parent=True)
+        beyond_webdav(self)
+        return self.node
+
+    def may(self, privilege: str) -> bool:
+        try:
+            self.authorize(privilege)
+        except PersoniumError:
+            return False
+        return True
+
+    def emit(self, tx: Transaction, kind: str, action: str, url: str | None = None) -> None:
+        tx.emit(Event(f"{kind}.{action}", url or self.url, cell_id=self.box.cell_id))
+
+
+def basic_caller(ctx: RequestContext, cell_request: CellRequest, box_name: str, authorization: str) -> CellRequest:
+    """Basic credentials count in the main box and in boxes without a Schema (notes §3.2)."""
+    with ctx.services.storage.transaction("dav.basic", write=False) as tx:
+        box = boxes.find_box(tx, cell_request.cell, box_name)
+    if box is None or (box.schema and not box.is_main):
+        return cell_request
+    access = basic.authenticate(ctx.services.storage, ctx.services.settings, cell_request.cell, cell_request.url,
+                                authorization)
+    return replace(cell_request, caller=replace(cell_request.caller, access=access))
+
+
+Work = Callable[[BoxTarget, Transaction], Any]
+
+
+async def in_box(ctx: RequestContext, cell_request: CellRequest, box_name: str, path: tuple[str, ...],
+                  name: str, work: Work, write: bool = True) -> Any:
+    """Find the box (404 before anything else) and the path, then run ``work`` in one transaction."""
+
+    def run() -> Any:
+        with ctx.services.storage.transaction(f"dav.{name}", write=write) as tx:
+            box = boxes.find_box(tx, cell_request.cell, box_name)
+            if box is None:
+                raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")
+            if write:
+                tree.lock_box(tx, box.id)
+            return work(BoxTarget(cell_request, tree.locate(tx, box, path)), tx)
+
+    return await run_in_threadpool(run)
+
+
+def not_found(target: BoxTarget) -> PersoniumError:
+    return PersoniumError("PR404-DV-0001", target.url)
+
+
+def beyond_webdav(target: BoxTarget) -> None:
+    """Paths inside OData and stream collections, and inside a service collection other than its
+    ``__src``, belong to features still to come (user OData, the script engine, streams)."""
+    names = target.path
+    for index, ancestor in enumerate(target.located.chain[1:], start=1):
+        below = names[index:]
+        if not below:
+            return
+        if ancestor.kind in (Kind.ODATA, Kind.STREAM) or (ancestor.kind is Kind.SERVICE and below[0] != "__src"):
+            raise PersoniumError("PR501-MC-0002", ancestor.kind.value)
+
+
+def missing_parent(target: BoxTarget) -> PersoniumError:
+    """PR409-DV-0001 names the parent that should exist; below a file there is nothing to create."""
+    if not target.located.deepest.is_collection:
+        return not_found(target)
+    return PersoniumError("PR409-DV-0001", target.url_of(target.path[:-1]))

@@ -1,0 +1,114 @@
+"""Box resource contents — apiref 303 (box root GET), 311 (GET file), 312 (PUT file); GET on a plain
+collection and POST outside OData and service collections.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cellar.auth.endpoint_privileges import DAV_METHODS, DAV_PUT_EXISTING
+from cellar.dav import tree
+from cellar.dav.ranges import byte_range
+from cellar.dav.tree import Kind, Node
+from cellar.errors import PersoniumError
+from cellar.http.box_target import BoxTarget, beyond_webdav, in_box, missing_parent
+from cellar.http.context import RequestContext
+from cellar.http.ctl import CellRequest
+from cellar.http.negotiation import read_body
+from cellar.http.unit import unit_metadata
+from cellar.storage.uow import Transaction
+
+
+async def get(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+              path: tuple[str, ...]) -> Response:
+    if_none_match, range_header = request.headers.get("if-none-match"), request.headers.get("range")
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        node = target.existing(DAV_METHODS["GET"])
+        if node.kind is Kind.BOX:
+            return Response(orjson.dumps(_box_metadata(ctx, target)), media_type="application/json")
+        if node.kind is Kind.FILE:
+            return _file_response(tx, node, if_none_match, range_header)
+        if node.kind in (Kind.WEBDAV, Kind.SOURCE):
+            return Response(f"URL : {target.url}\n".encode(), media_type="text/plain;charset=utf-8")
+        if node.kind in (Kind.SERVICE, Kind.STREAM):
+            raise PersoniumError("PR405-MC-0001")
+        raise PersoniumError("PR501-MC-0002", node.kind.value)
+
+    return await in_box(ctx, cell_request, box_name, path, "get", work, write=False)
+
+
+def _box_metadata(ctx: RequestContext, target: BoxTarget) -> dict[str, Any]:
+    """apiref/303 for a box that is ready (bar installation arrives with its own issue)."""
+    box = target.box
+    installed = datetime.fromtimestamp(box.published / 1000, UTC)
+    return {"box": {"status": "ready",
+                    "installed_at": installed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{installed.microsecond // 1000:03d}Z",
+                    "name": box.name, "url": f"{target.box_url}/", "schema": box.schema},
+            "cell": {"name": target.cell_request.cell["name"], "url": target.cell_request.url},
+            "unit": unit_metadata(ctx)}
+
+
+def _file_response(tx: Transaction, node: Node, if_none_match: str | None, range_header: str | None) -> Response:
+    headers = {"ETag": node.etag, "Accept-Ranges": "bytes"}
+    if if_none_match is not None and node.etag_matches(if_none_match):
+        return Response(status_code=304, headers=headers)
+    # The type exactly as it was stored (Starlette would add a charset to text/* media types).
+    headers["Content-Type"] = node.content_type or "application/octet-stream"
+    size = node.content_length or 0
+    span = byte_range(range_header, size)
+    if span is None:
+        return Response(tree.read_file(tx, node), headers=headers)
+    start, end = span
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return Response(tree.read_file(tx, node, start, end - start + 1), status_code=206, headers=headers)
+
+
+async def post(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+               path: tuple[str, ...]) -> Response:
+    """POST means something only inside OData and service collections; elsewhere 404 or 405."""
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        target.existing(DAV_METHODS["POST"])
+        raise PersoniumError("PR405-MC-0001")
+
+    return await in_box(ctx, cell_request, box_name, path, "post", work, write=False)
+
+
+async def put(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+              path: tuple[str, ...]) -> Response:
+    """Create/Update file — apiref/312. Authorized before the body is read, and again when written."""
+    if_match, content_type = request.headers.get("if-match"), request.headers.get("content-type")
+
+    def check(target: BoxTarget, tx: Transaction) -> None:
+        node = target.node
+        if node is not None and node.is_collection:
+            raise PersoniumError("PR405-MC-0001")
+        if node is None:
+            target.authorize(DAV_METHODS["PUT"], on_parent=True)
+            beyond_webdav(target)
+            tree.check_name(target.located.missing[-1])
+            if len(target.located.missing) > 1 or not target.located.deepest.is_collection:
+                raise missing_parent(target)
+        else:
+            target.authorize(DAV_PUT_EXISTING)
+            beyond_webdav(target)
+
+    await in_box(ctx, cell_request, box_name, path, "put.check", check, write=False)
+    body = await read_body(request, ctx.services.settings.max_file_size)
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        check(target, tx)
+        node = target.node
+        if node is not None and not node.if_match(if_match):
+            raise PersoniumError("PR412-DV-0001")
+        written, created = tree.write_file(tx, target.located, content_type, body)
+        target.emit(tx, "davfile", "create" if created else "update")
+        return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
+
+    return await in_box(ctx, cell_request, box_name, path, "put", work)

@@ -1,0 +1,148 @@
+"""Properties and access control of box resources — apiref 305/307 (PROPFIND), 308/313 (PROPPATCH),
+315 (ACL), and OPTIONS.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cellar.auth.acl import parse_acl, parse_xml, render_acl
+from cellar.auth.acl_store import role_resolver
+from cellar.auth.endpoint_privileges import DAV_METHODS
+from cellar.auth.roles import roles_by_id
+from cellar.dav import tree
+from cellar.dav import xml as davxml
+from cellar.dav.properties import parse_propertyupdate
+from cellar.dav.propfind import node_properties
+from cellar.dav.tree import Kind, Node
+from cellar.errors import PersoniumError
+from cellar.http.box_target import MAX_XML_BODY, BoxTarget, beyond_webdav, in_box
+from cellar.http.context import RequestContext
+from cellar.http.ctl import CellRequest
+from cellar.http.negotiation import read_body
+from cellar.storage.uow import Transaction
+
+ALLOW = {
+    Kind.BOX: "OPTIONS, GET, PUT, DELETE, MKCOL, PROPFIND, PROPPATCH, ACL",
+    Kind.WEBDAV: "OPTIONS, GET, PUT, DELETE, MKCOL, MOVE, PROPFIND, PROPPATCH, ACL",
+    Kind.FILE: "OPTIONS, GET, PUT, DELETE, MOVE, PROPFIND, PROPPATCH, ACL",
+    Kind.ODATA: "OPTIONS, GET, DELETE, MOVE, PROPFIND, PROPPATCH, ACL",
+    Kind.SERVICE: "OPTIONS, DELETE, MOVE, PROPFIND, PROPPATCH, ACL",
+    Kind.SOURCE: "OPTIONS, GET, PUT, DELETE, MKCOL, MOVE, PROPFIND, PROPPATCH, ACL",
+    Kind.STREAM: "OPTIONS, DELETE, MOVE, PROPFIND, PROPPATCH, ACL",
+    None: "OPTIONS, GET, PUT, DELETE, MKCOL, PROPFIND, PROPPATCH, ACL",
+}
+
+
+async def propfind(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+                   path: tuple[str, ...]) -> Response:
+    """Retrieve properties — apiref 305/307: all properties whatever the body asks; Depth 0 or 1."""
+    body = await read_body(request, MAX_XML_BODY)
+    depth_header = request.headers.get("depth")
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        node = target.existing(DAV_METHODS["PROPFIND"])
+        if body.strip():
+            _parse_or(body, "PR400-DV-0001")
+        depth = _depth(depth_header)
+        show_acl = target.may("read-acl")
+        responses = [davxml.response(target.url, node_properties(node, _acl(tx, target, target.located.chain)
+                                                                 if show_acl else None))]
+        if depth == 1 and node.is_collection:
+            for child in tree.children(tx, node):
+                chain = (*target.located.chain, child)
+                acl = _acl(tx, target, chain) if show_acl else None
+                responses.append(davxml.response(f"{target.url}/{child.name}", node_properties(child, acl)))
+        return Response(davxml.multistatus(responses), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
+                        headers={"ETag": node.etag})
+
+    return await in_box(ctx, cell_request, box_name, path, "propfind", work, write=False)
+
+
+def _parse_or(body: bytes, code: str) -> etree._Element:
+    try:
+        return parse_xml(body)
+    except PersoniumError:
+        raise PersoniumError(code) from None
+
+
+def _depth(value: str | None) -> int:
+    if value == "0" or value == "1":
+        return int(value)
+    if value is not None and value.lower() == "infinity":
+        raise PersoniumError("PR403-DV-0001")
+    raise PersoniumError("PR400-DV-0003", "null" if value is None else value)
+
+
+def _acl(tx: Transaction, target: BoxTarget, chain: tuple[Node, ...]) -> etree._Element:
+    """The node's ACL, then its ancestors' marked as inherited (the cell's is not shown)."""
+    node, ancestors = chain[-1], chain[:-1]
+    names = [n.name for n in chain[1:]]
+    inherited = [(ancestor.acl, target.url_of(names[:index]))
+                 for index, ancestor in reversed(list(enumerate(ancestors)))]
+    role_ids = [ace.role_id for acl in (node.acl, *(a for a, _ in inherited)) for ace in acl.aces if ace.role_id]
+    roles = roles_by_id(tx, target.box.cell_id, role_ids)
+    home = None if target.box.is_main else target.box.name
+    return render_acl(node.acl, f"{target.cell_request.url}__role/{target.box.name}/",
+                      {rid: (r.box, r.name) for rid, r in roles.items()}, home_box=home, inherited=inherited)
+
+
+async def proppatch(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+                    path: tuple[str, ...]) -> Response:
+    """Change properties — apiref 308/313: sets, then removes; a missing property removed is a 404 entry."""
+    body = await read_body(request, MAX_XML_BODY)
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        node = target.existing(DAV_METHODS["PROPPATCH"])
+        _parse_or(body, "PR400-DV-0001")
+        changes = parse_propertyupdate(body)
+        keyed = [(f"{{{c.namespace}}}{c.name}", c) for c in changes]
+        missing = [c for key, c in keyed if c.xml is None and key not in node.props]
+        ordered = [(key, c.xml) for key, c in keyed if c.xml is not None] + \
+                  [(key, None) for key, c in keyed if c.xml is None]
+        updated = tree.set_props(tx, target.box, node, ordered)
+        found = [etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes if c not in missing]
+        response = davxml.response(target.url, found)
+        if missing:
+            davxml.add_propstat(response, [etree.Element(f"{{{c.namespace}}}{c.name}") for c in missing],
+                          "HTTP/1.1 404 Not Found")
+        target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "proppatch")
+        return Response(davxml.multistatus([response]), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
+                        headers={"ETag": updated.etag})
+
+    return await in_box(ctx, cell_request, box_name, path, "proppatch", work)
+
+
+async def acl(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+              path: tuple[str, ...]) -> Response:
+    """Box level access control — apiref/315: replaces the resource's ACL; box privileges only."""
+    body = await read_body(request, MAX_XML_BODY)
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        target.authorize(DAV_METHODS["ACL"])
+        beyond_webdav(target)
+        if target.node is None:  # the body is judged first, the roles it names only once the resource exists
+            parse_acl(body, cell_request.url, lambda box, name: "", cell_level=False)
+        node = target.found()
+        resolver = role_resolver(tx, target.box.cell_id, cell_request.url)
+        updated = tree.set_acl(tx, target.box, node, parse_acl(body, cell_request.url, resolver, cell_level=False))
+        target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "acl")
+        return Response(status_code=200, headers={"ETag": updated.etag})
+
+    return await in_box(ctx, cell_request, box_name, path, "acl", work)
+
+
+async def options(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+                  path: tuple[str, ...]) -> Response:
+    """With credentials, OPTIONS needs ``read`` (without, the middleware answered already)."""
+
+    def work(target: BoxTarget, tx: Transaction) -> Response:
+        target.authorize(DAV_METHODS["OPTIONS"])
+        beyond_webdav(target)
+        node = target.node
+        allow = ALLOW[node.kind if node is not None else None]
+        return Response(headers={"Allow": allow, "Access-Control-Allow-Methods": allow})
+
+    return await in_box(ctx, cell_request, box_name, path, "options", work, write=False)
