@@ -38,19 +38,6 @@ class CellGuard:
     acl: Acl
 
 
-def authorize(access: AccessContext, cell: CellGuard, *required: str) -> None:
-    """Allow if the caller holds any of the ``required`` privileges; raise the right error otherwise."""
-    if unit_bypass(access, cell, required):
-        return
-    if access.kind is AccessKind.PASSWORD_CHANGE:
-        raise PersoniumError("PR401-AU-0012", headers=challenge(cell.url))
-    role_ids = access.role_ids if access.kind in SCOPED_KINDS else ()
-    if not any(allows(cell.acl, role_ids, privilege) for privilege in required):
-        raise denied(access, cell.url)
-    if access.kind in SCOPED_KINDS and not any(scope_allows(access.scopes, p) for p in required):
-        raise PersoniumError("PR403-AU-0007", required[0])
-
-
 @dataclass(frozen=True)
 class BoxGuard:
     """What a box-level decision needs: the cell, the box's app schema, and the ACLs of the
@@ -61,21 +48,39 @@ class BoxGuard:
     acls: tuple[Acl, ...]
 
 
-def authorize_box(access: AccessContext, guard: BoxGuard, required: str) -> None:
-    if unit_bypass(access, guard.cell, (required,)):
+def authorize(access: AccessContext, guard: CellGuard | BoxGuard, *required: str) -> None:
+    """Allow if the caller holds any of the ``required`` privileges on the cell or box resource the
+    guard describes; raise the 401 or 403 that explains why not otherwise."""
+    cell = guard.cell if isinstance(guard, BoxGuard) else guard
+    if unit_bypass(access, cell, required):
         return
     if access.kind is AccessKind.PASSWORD_CHANGE:
-        raise PersoniumError("PR401-AU-0012", headers=challenge(guard.cell.url, not guard.schema))
-    check_schema(access, guard)
+        raise PersoniumError("PR401-AU-0012", headers=challenge(cell.url, _offers_basic(guard)))
     role_ids = access.role_ids if access.kind in SCOPED_KINDS else ()
+    if isinstance(guard, BoxGuard):
+        check_schema(access, guard)
+        if not any(_box_allows(guard, role_ids, privilege) for privilege in required):
+            raise denied(access, cell.url, basic=_offers_basic(guard))
+        return
+    if not any(allows(cell.acl, role_ids, privilege) for privilege in required):
+        raise denied(access, cell.url)
+    if access.kind in SCOPED_KINDS and not any(scope_allows(access.scopes, p) for p in required):
+        raise PersoniumError("PR403-AU-0007", required[0])
+
+
+def _box_allows(guard: BoxGuard, role_ids: tuple[str, ...], required: str) -> bool:
+    """The resource's ACL, its ancestors', the box root's, then the cell's — where a box privilege is
+    opened only by a role granted ``root``, and a cell privilege (the recursive box delete) as usual."""
     if any(allows(acl, role_ids, required) for acl in guard.acls):
-        return
-    if required in CELL:  # the recursive box delete: a cell privilege, judged box-level (no scopes)
-        if allows(guard.cell.acl, role_ids, required):
-            return
-    elif any(ace.role_id in role_ids and "root" in ace.privileges for ace in guard.cell.acl.aces):
-        return
-    raise denied(access, guard.cell.url, basic=not guard.schema)
+        return True
+    if required in CELL:
+        return allows(guard.cell.acl, role_ids, required)
+    return any(ace.role_id in role_ids and "root" in ace.privileges for ace in guard.cell.acl.aces)
+
+
+def _offers_basic(guard: CellGuard | BoxGuard) -> bool:
+    """Basic is offered in the main box and in boxes without a Schema (notes §6.1)."""
+    return isinstance(guard, BoxGuard) and not guard.schema
 
 
 def schema_level(guard: BoxGuard) -> str:
@@ -92,7 +97,7 @@ def check_schema(access: AccessContext, guard: BoxGuard) -> None:
     if level == "none" or access.is_unit_level:
         return
     if access.kind in (AccessKind.ANONYMOUS, AccessKind.INVALID):
-        raise denied(access, guard.cell.url, basic=not guard.schema)
+        raise denied(access, guard.cell.url, basic=_offers_basic(guard))
     schema = access.schema
     if guard.schema:
         if not schema:

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from cellar.auth import basic
-from cellar.auth.authorize import BoxGuard, authorize_box
+from cellar.auth.authorize import BoxGuard, authorize
 from cellar.auth.endpoint_privileges import DAV_MISSING_WRITE
 from cellar.ctl import boxes
 from cellar.dav import tree
@@ -62,7 +62,7 @@ class BoxTarget:
     def authorize(self, privilege: str, *, on_parent: bool = False) -> None:
         """On the resource (its ancestors if it does not exist) or, for bind/unbind, on its parent."""
         chain = self.located.parent_chain() if on_parent else self.located.chain
-        authorize_box(self.cell_request.caller.access, self.guard(chain), privilege)
+        authorize(self.cell_request.caller.access, self.guard(chain), privilege)
 
     def existing(self, privilege: str) -> Node:
         """The addressed resource, once the caller may ``privilege`` it (404 only after that)."""
@@ -113,7 +113,7 @@ Work = Callable[[BoxTarget, Transaction], Any]
 
 
 async def in_box(ctx: RequestContext, cell_request: CellRequest, box_name: str, path: tuple[str, ...],
-                  name: str, work: Work, write: bool = True) -> Any:
+                 name: str, work: Work, write: bool = True) -> Any:
     """Find the box (404 before anything else) and the path, then run ``work`` in one transaction."""
 
     def run() -> Any:
