@@ -47,14 +47,13 @@ async def propfind(request: Request, ctx: RequestContext, cell_request: CellRequ
         if body.strip():
             _parse_or(body, "PR400-DV-0001")
         depth = _depth(depth_header)
-        show_acl = target.may("read-acl")
-        responses = [davxml.response(target.url, node_properties(node, _acl(tx, target, target.located.chain)
-                                                                 if show_acl else None))]
+        listed = [(target.located.chain, target.url)]
         if depth == 1 and node.is_collection:
-            for child in tree.children(tx, node):
-                chain = (*target.located.chain, child)
-                acl = _acl(tx, target, chain) if show_acl else None
-                responses.append(davxml.response(f"{target.url}/{child.name}", node_properties(child, acl)))
+            listed += [((*target.located.chain, child), f"{target.url}/{child.name}")
+                       for child in tree.children(tx, node)]
+        acls = _AclRenderer(tx, target, [chain for chain, _ in listed]) if target.may("read-acl") else None
+        responses = [davxml.response(url, node_properties(chain[-1], acls.render(chain) if acls else None))
+                     for chain, url in listed]
         return Response(davxml.multistatus(responses), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
                         headers={"ETag": node.etag})
 
@@ -76,17 +75,24 @@ def _depth(value: str | None) -> int:
     raise PersoniumError("PR400-DV-0003", "null" if value is None else value)
 
 
-def _acl(tx: Transaction, target: BoxTarget, chain: tuple[Node, ...]) -> etree._Element:
-    """The node's ACL, then its ancestors' marked as inherited (the cell's is not shown)."""
-    node, ancestors = chain[-1], chain[:-1]
-    names = [n.name for n in chain[1:]]
-    inherited = [(ancestor.acl, target.url_of(names[:index]))
-                 for index, ancestor in reversed(list(enumerate(ancestors)))]
-    role_ids = [ace.role_id for acl in (node.acl, *(a for a, _ in inherited)) for ace in acl.aces if ace.role_id]
-    roles = roles_by_id(tx, target.box.cell_id, role_ids)
-    home = None if target.box.is_main else target.box.name
-    return render_acl(node.acl, f"{target.cell_request.url}__role/{target.box.name}/",
-                      {rid: (r.box, r.name) for rid, r in roles.items()}, home_box=home, inherited=inherited)
+class _AclRenderer:
+    """Shows each listed node's ACL, then its ancestors' marked as inherited (the cell's is not
+    shown); the roles of every ACL listed are looked up in one query."""
+
+    def __init__(self, tx: Transaction, target: BoxTarget, chains: list[tuple[Node, ...]]) -> None:
+        self.target = target
+        role_ids = {ace.role_id for chain in chains for n in chain for ace in n.acl.aces if ace.role_id}
+        roles = roles_by_id(tx, target.box.cell_id, role_ids)
+        self.roles = {rid: (r.box, r.name) for rid, r in roles.items()}
+
+    def render(self, chain: tuple[Node, ...]) -> etree._Element:
+        node, ancestors = chain[-1], chain[:-1]
+        names = [n.name for n in chain[1:]]
+        inherited = [(ancestor.acl, self.target.url_of(names[:index]))
+                     for index, ancestor in reversed(list(enumerate(ancestors)))]
+        box = self.target.box
+        return render_acl(node.acl, f"{self.target.cell_request.url}__role/{box.name}/", self.roles,
+                          home_box=None if box.is_main else box.name, inherited=inherited)
 
 
 async def proppatch(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
