@@ -209,6 +209,7 @@ dav_nodes = Table(
     *entity_columns(),
 )
 Index("uq_dav_nodes_child", dav_nodes.c.box_id, dav_nodes.c.parent_id, dav_nodes.c.name, unique=True)
+Index("ix_dav_nodes_cell", dav_nodes.c.cell_id)
 
 #: File bodies. Behind ``cellar.storage.blobs`` so that an object store can replace the table.
 dav_blobs = Table(
@@ -218,6 +219,7 @@ dav_blobs = Table(
     cell_column(),
     Column("data", LargeBinary, nullable=False),
 )
+Index("ix_dav_blobs_cell", dav_blobs.c.cell_id)
 
 
 #: Tables that describe a cell rather than hold its contents: they do not make a cell "not empty"
