@@ -1,9 +1,11 @@
-"""``cellar serve``: check the configuration, prepare the database, start uvicorn."""
+"""``cellar serve``: check the configuration, prepare the database, start uvicorn (several workers:
+see ``cellar.workers``)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -32,11 +34,16 @@ def serve_command(config: Path | None) -> int:
         return 2
     import uvicorn
 
-    uvicorn.run(
-        "cellar.asgi:create", factory=True, host=settings.host, port=settings.port,
-        workers=settings.workers, log_level=settings.log_level, access_log=False, server_header=False,
-    )
+    options = {"factory": True, "host": settings.host, "port": settings.port, "log_level": settings.log_level,
+               "access_log": False, "server_header": False}
+    if settings.workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run("cellar.asgi:create", workers=settings.workers, **options)  # type: ignore[arg-type]
+        return 0
+    from cellar.workers import serve
+
+    serve(uvicorn.Config("cellar.asgi:create", workers=settings.workers, **options))  # type: ignore[arg-type]
     return 0
+
 
 
 def _prepare(config: Path | None):  # type: ignore[no-untyped-def]

@@ -181,3 +181,32 @@ def test_two_workers_share_one_database(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _workers_of(pid: int) -> set[int]:
+    """The serving children of a ``cellar serve`` parent (multiprocessing spawn workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(child) for child in children
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()}
+
+
+def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) -> None:
+    """Several workers each listen on their own SO_REUSEPORT socket (cellar.workers)."""
+    process, base = serve(tmp_path, CELLAR_MASTER_TOKEN="m", CELLAR_WORKERS="2")
+    try:
+        deadline = time.monotonic() + 20
+        while len(workers := _workers_of(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) == 2
+        victim = min(workers)
+        os.kill(victim, 9)
+        while len(_workers_of(process.pid) - {victim}) < 2 and time.monotonic() < deadline + 20:
+            time.sleep(0.2)
+        replaced = _workers_of(process.pid)
+        assert victim not in replaced and len(replaced) == 2
+        for _ in range(10):  # whichever socket a connection lands on, someone answers it
+            assert httpx.get(f"{base}__health", timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert not any(Path(f"/proc/{worker}").exists() for worker in replaced)
