@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +49,34 @@ class TokenRequest:
     params: Mapping[str, str]
     authorization: str | None = None
     client_ip: str | None = None
+    #: The password already hashed outside the write transaction (see :func:`password_to_check`).
+    checked: PasswordCheck | None = None
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password hashed against one stored hash before the write transaction begins: SQLite has one
+    writer, and hashing inside it serialised every login. Used only if the account is unchanged."""
+
+    account_id: str | None
+    stored: str | None
+    ok: bool = False
+
+    def verified(self, password: str) -> PasswordCheck:
+        return replace(self, ok=verify_password(self.stored, password))
+
+    def applies_to(self, account: Mapping[str, Any] | None) -> bool:
+        if account is None:
+            return self.account_id is None
+        return self.account_id == account["id"] and self.stored == account["hashed_credential"]
+
+
+def password_to_check(tx: Transaction, cell_id: str, params: Mapping[str, str]) -> PasswordCheck | None:
+    """For a password grant, the account's stored hash, read in a read transaction."""
+    if params.get("grant_type") != PASSWORD or not params.get("username") or not params.get("password"):
+        return None
+    account = find_account(tx, cell_id, params["username"])
+    return PasswordCheck(account["id"], account["hashed_credential"]) if account else PasswordCheck(None, None)
 
 
 @dataclass(frozen=True)
@@ -127,7 +155,7 @@ class TokenEndpoint:
                 raise PersoniumError("PR400-AN-0016", name)
         username, password = params["username"], params["password"]
         checked = authenticate_password(self.tx, self.services.settings, self.cell["id"], username, password,
-                                        request.client_ip, self.now)
+                                        request.client_ip, self.now, request.checked)
         if checked is None:
             return Failure(PersoniumError("PR400-AN-0017"))
         account, past = checked.account, checked.past
@@ -315,13 +343,17 @@ def find_account(tx: Transaction, cell_id: str, name: str) -> Mapping[str, Any] 
 
 
 def authenticate_password(tx: Transaction, settings: Settings, cell_id: str, username: str, password: str,
-                          client_ip: str | None, now_ms: int) -> PasswordLogin | None:
+                          client_ip: str | None, now_ms: int,
+                          checked: PasswordCheck | None = None) -> PasswordLogin | None:
     """Notes §3.3 steps 1–7; ``None`` means "Authentication failed" (the failure is already recorded
     when the account exists). The hash always runs, even for unknown accounts (timing hardening).
     A ``passwordChangeRequired`` Status passes: the caller decides what that account may get. The
     success is not recorded here: see :func:`record_login`."""
     account = find_account(tx, cell_id, username)
-    password_ok = verify_password(account["hashed_credential"] if account else None, password)
+    if checked is not None and checked.applies_to(account):
+        password_ok = checked.ok
+    else:  # nothing checked beforehand, or the account changed meanwhile
+        password_ok = verify_password(account["hashed_credential"] if account else None, password)
     if account is None or "basic" not in account["type"].split(" "):
         return None
     past = history.load(tx, account["id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import orjson
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest
+from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest, password_to_check
 from cellar.auth.tokens import CookieCodec
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
@@ -31,11 +32,17 @@ async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) 
                                  client_ip(request))
 
     def work() -> Response:
+        with ctx.services.storage.transaction("auth.token.account", write=False) as tx:
+            cell = find_cell(tx, cell_name)
+            if cell is None:
+                raise PersoniumError("PR404-DV-0003")
+            pending = password_to_check(tx, cell["id"], token_request.params)
+        checked = pending.verified(token_request.params["password"]) if pending else None
         with ctx.services.storage.transaction("auth.token") as tx:
             cell = find_cell(tx, cell_name)
             if cell is None:
                 raise PersoniumError("PR404-DV-0003")
-            result = TokenEndpoint(ctx.services, tx, cell).handle(token_request)
+            result = TokenEndpoint(ctx.services, tx, cell).handle(replace(token_request, checked=checked))
         if isinstance(result, Failure):
             raise PersoniumError(result.error.code, *result.error.params, extra=result.extra,
                                  headers=result.error.headers)
