@@ -36,7 +36,7 @@ from cellar.auth.keyring import cell_key
 from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
 from cellar.auth.roles import role_ids_for_urls
 from cellar.auth.scopes import arbitrate
-from cellar.auth.token_endpoint import authenticate_password, find_account, record_login
+from cellar.auth.token_endpoint import PasswordCheck, authenticate_password, find_account, record_login
 from cellar.auth.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind, now
 from cellar.errors import CATALOG, PersoniumError
 from cellar.services import Services
@@ -82,6 +82,8 @@ class AuthzRequest:
     #: The query (GET) or the form body (POST); the first of repeated names.
     params: Mapping[str, str]
     client_ip: str | None = None
+    #: The password hashed before the write transaction, if the form carried one.
+    checked: PasswordCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class AuthorizationEndpoint:
         if p.get("access_token"):
             return self._password_change(flow, p["access_token"], p.get("password"), request.client_ip)
         if "username" in p or "password" in p:
-            return self._password(flow, p.get("username"), p.get("password"), request.client_ip)
+            return self._password(flow, p.get("username"), p.get("password"), request.client_ip, request.checked)
         return self._back_to_form(flow, INVALID_REQUEST, NO_ID_PASS)
 
     # --- parameter checks -----------------------------------------------------------------------
@@ -175,11 +177,11 @@ class AuthorizationEndpoint:
 
     # --- logins ---------------------------------------------------------------------------------
     def _password(self, flow: _Flow, username: str | None, password: str | None,
-                  client_ip: str | None) -> Redirect:
+                  client_ip: str | None, request_check: PasswordCheck | None = None) -> Redirect:
         if not username or not password:
             return self._back_to_form(flow, INVALID_REQUEST, NO_ID_PASS)
         checked = authenticate_password(self.tx, self.services.settings, self.cell["id"], username, password,
-                                        client_ip, self.now)
+                                        client_ip, self.now, request_check)
         if checked is None:
             return self._back_to_form(flow, INVALID_GRANT, INCORRECT_ID_PASS)
         account, past = checked.account, checked.past

@@ -71,11 +71,9 @@ class PasswordCheck:
         return self.account_id == account["id"] and self.stored == account["hashed_credential"]
 
 
-def password_to_check(tx: Transaction, cell_id: str, params: Mapping[str, str]) -> PasswordCheck | None:
-    """For a password grant, the account's stored hash, read in a read transaction."""
-    if params.get("grant_type") != PASSWORD or not params.get("username") or not params.get("password"):
-        return None
-    account = find_account(tx, cell_id, params["username"])
+def password_to_check(tx: Transaction, cell_id: str, username: str) -> PasswordCheck:
+    """The account's stored hash, read in a read transaction, to be :meth:`PasswordCheck.verified` after it."""
+    account = find_account(tx, cell_id, username)
     return PasswordCheck(account["id"], account["hashed_credential"]) if account else PasswordCheck(None, None)
 
 

@@ -6,6 +6,7 @@ HTML pages (200) or 303 redirects with an empty body, never cached.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from cellar.auth.authz import AuthorizationEndpoint, AuthzRequest, Redirect
 from cellar.errors import CATALOG, PersoniumError, format_message
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import client_ip, form_params, read_body
+from cellar.http.token import checked_password
 from cellar.unit.cells import find_cell
 
 ALLOW = "OPTIONS, GET, POST"
@@ -43,12 +45,16 @@ async def authorization_endpoint(request: Request, ctx: RequestContext, cell_nam
     authz_request = AuthzRequest(request.method == "POST", params, client_ip(request))
 
     def work() -> Response:
+        login = authz_request
+        if login.post:
+            login = replace(login, checked=checked_password(ctx, cell_name, params.get("username"),
+                                                            params.get("password")))
         # GET only shows a form; POST records logins, so only POST writes.
-        with ctx.services.storage.transaction("auth.authz", write=authz_request.post) as tx:
+        with ctx.services.storage.transaction("auth.authz", write=login.post) as tx:
             cell = find_cell(tx, cell_name)
             if cell is None:
                 raise PersoniumError("PR404-DV-0003")
-            result = AuthorizationEndpoint(ctx.services, tx, cell).handle(authz_request)
+            result = AuthorizationEndpoint(ctx.services, tx, cell).handle(login)
         if isinstance(result, Redirect):
             return Response(status_code=303, headers={**NO_STORE, "Location": result.location})
         return HTMLResponse(result.html, headers=PAGE_HEADERS)

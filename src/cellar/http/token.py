@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.token_endpoint import Failure, TokenEndpoint, TokenRequest, password_to_check
+from cellar.auth.token_endpoint import Failure, PasswordCheck, TokenEndpoint, TokenRequest, password_to_check
 from cellar.auth.tokens import CookieCodec
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
@@ -32,12 +32,9 @@ async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) 
                                  client_ip(request))
 
     def work() -> Response:
-        with ctx.services.storage.transaction("auth.token.account", write=False) as tx:
-            cell = find_cell(tx, cell_name)
-            if cell is None:
-                raise PersoniumError("PR404-DV-0003")
-            pending = password_to_check(tx, cell["id"], token_request.params)
-        checked = pending.verified(token_request.params["password"]) if pending else None
+        params = token_request.params
+        checked = checked_password(ctx, cell_name, params.get("username"), params.get("password")) \
+            if params.get("grant_type") == "password" else None
         with ctx.services.storage.transaction("auth.token") as tx:
             cell = find_cell(tx, cell_name)
             if cell is None:
@@ -57,6 +54,20 @@ async def token_endpoint(request: Request, ctx: RequestContext, cell_name: str) 
 
 
 
+
+
+def checked_password(ctx: RequestContext, cell_name: str, username: str | None,
+                     password: str | None) -> PasswordCheck | None:
+    """Hash a login's password before its write transaction (SQLite has one writer; argon2 takes
+    tens of milliseconds and releases the GIL, so logins hash in parallel)."""
+    if not username or not password:
+        return None
+    with ctx.services.storage.transaction("auth.password", write=False) as tx:
+        cell = find_cell(tx, cell_name)
+        if cell is None:
+            raise PersoniumError("PR404-DV-0003")
+        pending = password_to_check(tx, cell["id"], username)
+    return pending.verified(password)
 
 
 def _set_cookie(ctx: RequestContext, response: Response, body: dict[str, object], cell_name: str) -> None:
