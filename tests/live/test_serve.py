@@ -184,10 +184,16 @@ def test_two_workers_share_one_database(tmp_path: Path) -> None:
 
 
 def _workers_of(pid: int) -> set[int]:
-    """The serving children of a ``cellar serve`` parent (multiprocessing spawn workers)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return {int(child) for child in children
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()}
+    """The serving children of a ``cellar serve`` parent (multiprocessing spawn workers); a child
+    that exits while being looked at is not one."""
+    workers = set()
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.add(int(child))
+        except OSError:
+            continue
+    return workers
 
 
 def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) -> None:
