@@ -20,7 +20,7 @@ from cellar.dav.tree import Kind, Located, Node
 from cellar.errors import PersoniumError
 from cellar.events.bus import Event
 from cellar.http.context import RequestContext
-from cellar.http.ctl import CellRequest
+from cellar.http.ctl import CellRequest, cell_request_in
 from cellar.storage.uow import Transaction
 
 MAX_XML_BODY = 256 * 1024
@@ -110,14 +110,19 @@ def basic_caller(ctx: RequestContext, cell_request: CellRequest, box_name: str, 
 
 
 Work = Callable[[BoxTarget, Transaction], Any]
+#: The cell and caller already judged (Basic credentials need that first), or the cell's name, in
+#: which case they are judged in the box request's own transaction.
+CellSource = CellRequest | str
 
 
-async def in_box(ctx: RequestContext, cell_request: CellRequest, box_name: str, path: tuple[str, ...],
+async def in_box(ctx: RequestContext, cell: CellSource, box_name: str, path: tuple[str, ...],
                  name: str, work: Work, write: bool = True) -> Any:
-    """Find the box (404 before anything else) and the path, then run ``work`` in one transaction."""
+    """In one transaction: the cell and caller, the box (404 before any authorization), the path,
+    then ``work``."""
 
     def run() -> Any:
         with ctx.services.storage.transaction(f"dav.{name}", write=write) as tx:
+            cell_request = cell if isinstance(cell, CellRequest) else cell_request_in(tx, ctx, cell)
             box = boxes.find_box(tx, cell_request.cell, box_name)
             if box is None:
                 raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")

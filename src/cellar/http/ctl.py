@@ -47,14 +47,19 @@ class CellRequest:
 def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
     """The cell (404 PR404-DV-0003 if missing), who is calling as judged inside it, and its ACL."""
     with ctx.services.storage.transaction("cell.load", write=False) as tx:
-        cell = find_cell(tx, cell_name)
-        if cell is None:
-            raise PersoniumError("PR404-DV-0003")
-        url = ctx.services.urls.cell_url(cell["name"])
-        cell["auth_version"] = version = auth_version(tx, cell["id"])
-        acl = ACLS.get_or_make((cell["id"], version, CELL_ROOT), lambda: load_acl(tx, cell["id"]))
-        guard = CellGuard(cell["id"], url, cell["owner"], acl)  # type: ignore[arg-type]
-        return CellRequest(cell, ctx.cell_caller(tx, cell), guard)
+        return cell_request_in(tx, ctx, cell_name)
+
+
+def cell_request_in(tx: Transaction, ctx: RequestContext, cell_name: str) -> CellRequest:
+    """:func:`load_cell_request` inside a transaction the caller runs (one per box request)."""
+    cell = find_cell(tx, cell_name)
+    if cell is None:
+        raise PersoniumError("PR404-DV-0003")
+    url = ctx.services.urls.cell_url(cell["name"])
+    cell["auth_version"] = version = auth_version(tx, cell["id"])
+    acl = ACLS.get_or_make((cell["id"], version, CELL_ROOT), lambda: load_acl(tx, cell["id"]))
+    guard = CellGuard(cell["id"], url, cell["owner"], acl)  # type: ignore[arg-type]
+    return CellRequest(cell, ctx.cell_caller(tx, cell), guard)
 
 
 def privileges_for(etype: EntityType | None, kind: str) -> tuple[str, ...]:

@@ -19,9 +19,9 @@ from cellar.ctl import boxes
 from cellar.ctl.formats import check_schema_uri
 from cellar.dav import tree
 from cellar.errors import PersoniumError
-from cellar.http.box_target import BoxTarget, basic_caller
+from cellar.http.box_target import BoxTarget, CellSource, basic_caller
 from cellar.http.context import RequestContext
-from cellar.http.ctl import CellRequest, load_cell_request
+from cellar.http.ctl import load_cell_request
 from cellar.http.dav_content import get, post, put
 from cellar.http.dav_props import acl, options, propfind, proppatch
 from cellar.http.dav_tree import delete, mkcol, move
@@ -32,13 +32,14 @@ async def box_resource(request: Request, ctx: RequestContext, cell_name: str, se
     if handler is None:
         raise PersoniumError("PR405-MC-0001")
     path = segments[1:-1] if len(segments) > 1 and segments[-1] == "" else segments[1:]
-    cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
-    if cell_request.caller.access.basic and ctx.authorization:
-        cell_request = await run_in_threadpool(basic_caller, ctx, cell_request, segments[0], ctx.authorization)
-    return await handler(request, ctx, cell_request, segments[0], tuple(path))
+    cell: CellSource = cell_name
+    if ctx.authorization and ctx.authorization.startswith("Basic"):
+        cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
+        cell = await run_in_threadpool(basic_caller, ctx, cell_request, segments[0], ctx.authorization)
+    return await handler(request, ctx, cell, segments[0], tuple(path))
 
 
-Handler = Callable[[Request, RequestContext, CellRequest, str, tuple[str, ...]], Awaitable[Response]]
+Handler = Callable[[Request, RequestContext, CellSource, str, tuple[str, ...]], Awaitable[Response]]
 
 
 HANDLERS: dict[str, Handler] = {

@@ -16,15 +16,14 @@ from cellar.dav import tree
 from cellar.dav.ranges import byte_range
 from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
-from cellar.http.box_target import BoxTarget, beyond_webdav, in_box, missing_parent
+from cellar.http.box_target import BoxTarget, CellSource, beyond_webdav, in_box, missing_parent
 from cellar.http.context import RequestContext
-from cellar.http.ctl import CellRequest
 from cellar.http.negotiation import read_body
 from cellar.http.unit import unit_metadata
 from cellar.storage.uow import Transaction
 
 
-async def get(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def get(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
               path: tuple[str, ...]) -> Response:
     if_none_match, range_header = request.headers.get("if-none-match"), request.headers.get("range")
 
@@ -40,7 +39,7 @@ async def get(request: Request, ctx: RequestContext, cell_request: CellRequest, 
             raise PersoniumError("PR405-MC-0001")
         raise PersoniumError("PR501-MC-0002", node.kind.value)
 
-    return await in_box(ctx, cell_request, box_name, path, "get", work, write=False)
+    return await in_box(ctx, cell, box_name, path, "get", work, write=False)
 
 
 def _box_metadata(ctx: RequestContext, target: BoxTarget) -> dict[str, Any]:
@@ -69,7 +68,7 @@ def _file_response(tx: Transaction, node: Node, if_none_match: str | None, range
     return Response(tree.read_file(tx, node, start, end - start + 1), status_code=206, headers=headers)
 
 
-async def post(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def post(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                path: tuple[str, ...]) -> Response:
     """POST means something only inside OData and service collections; elsewhere 404 or 405."""
 
@@ -77,10 +76,10 @@ async def post(request: Request, ctx: RequestContext, cell_request: CellRequest,
         target.existing(DAV_METHODS["POST"])
         raise PersoniumError("PR405-MC-0001")
 
-    return await in_box(ctx, cell_request, box_name, path, "post", work, write=False)
+    return await in_box(ctx, cell, box_name, path, "post", work, write=False)
 
 
-async def put(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
               path: tuple[str, ...]) -> Response:
     """Create/Update file — apiref/312. Authorized before the body is read, and again when written."""
     if_match, content_type = request.headers.get("if-match"), request.headers.get("content-type")
@@ -99,7 +98,7 @@ async def put(request: Request, ctx: RequestContext, cell_request: CellRequest, 
             target.authorize(DAV_PUT_EXISTING)
             beyond_webdav(target)
 
-    await in_box(ctx, cell_request, box_name, path, "put.check", check, write=False)
+    await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
     body = await read_body(request, ctx.services.settings.max_file_size)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
@@ -111,4 +110,4 @@ async def put(request: Request, ctx: RequestContext, cell_request: CellRequest, 
         target.emit(tx, "davfile", "create" if created else "update")
         return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
 
-    return await in_box(ctx, cell_request, box_name, path, "put", work)
+    return await in_box(ctx, cell, box_name, path, "put", work)

@@ -18,9 +18,8 @@ from cellar.dav.properties import parse_propertyupdate
 from cellar.dav.propfind import node_properties
 from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
-from cellar.http.box_target import MAX_XML_BODY, BoxTarget, beyond_webdav, in_box
+from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, beyond_webdav, in_box
 from cellar.http.context import RequestContext
-from cellar.http.ctl import CellRequest
 from cellar.http.negotiation import read_body
 from cellar.storage.uow import Transaction
 
@@ -36,7 +35,7 @@ ALLOW = {
 }
 
 
-async def propfind(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def propfind(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                    path: tuple[str, ...]) -> Response:
     """Retrieve properties — apiref 305/307: all properties whatever the body asks; Depth 0 or 1."""
     body = await read_body(request, MAX_XML_BODY)
@@ -57,7 +56,7 @@ async def propfind(request: Request, ctx: RequestContext, cell_request: CellRequ
         return Response(davxml.multistatus(responses), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
                         headers={"ETag": node.etag})
 
-    return await in_box(ctx, cell_request, box_name, path, "propfind", work, write=False)
+    return await in_box(ctx, cell, box_name, path, "propfind", work, write=False)
 
 
 def _parse_or(body: bytes, code: str) -> etree._Element:
@@ -95,7 +94,7 @@ class _AclRenderer:
                           home_box=None if box.is_main else box.name, inherited=inherited)
 
 
-async def proppatch(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def proppatch(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                     path: tuple[str, ...]) -> Response:
     """Change properties — apiref 308/313: sets, then removes; a missing property removed is a 404 entry."""
     body = await read_body(request, MAX_XML_BODY)
@@ -118,10 +117,10 @@ async def proppatch(request: Request, ctx: RequestContext, cell_request: CellReq
         return Response(davxml.multistatus([response]), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
                         headers={"ETag": updated.etag})
 
-    return await in_box(ctx, cell_request, box_name, path, "proppatch", work)
+    return await in_box(ctx, cell, box_name, path, "proppatch", work)
 
 
-async def acl(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def acl(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
               path: tuple[str, ...]) -> Response:
     """Box level access control — apiref/315: replaces the resource's ACL; box privileges only."""
     body = await read_body(request, MAX_XML_BODY)
@@ -130,17 +129,18 @@ async def acl(request: Request, ctx: RequestContext, cell_request: CellRequest, 
         target.authorize(DAV_METHODS["ACL"])
         beyond_webdav(target)
         if target.node is None:  # the body is judged first, the roles it names only once the resource exists
-            parse_acl(body, cell_request.url, lambda box, name: "", cell_level=False)
+            parse_acl(body, target.cell_request.url, lambda box, name: "", cell_level=False)
         node = target.found()
-        resolver = role_resolver(tx, target.box.cell_id, cell_request.url)
-        updated = tree.set_acl(tx, target.box, node, parse_acl(body, cell_request.url, resolver, cell_level=False))
+        cell_url = target.cell_request.url
+        resolver = role_resolver(tx, target.box.cell_id, cell_url)
+        updated = tree.set_acl(tx, target.box, node, parse_acl(body, cell_url, resolver, cell_level=False))
         target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "acl")
         return Response(status_code=200, headers={"ETag": updated.etag})
 
-    return await in_box(ctx, cell_request, box_name, path, "acl", work)
+    return await in_box(ctx, cell, box_name, path, "acl", work)
 
 
-async def options(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def options(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                   path: tuple[str, ...]) -> Response:
     """With credentials, OPTIONS needs ``read`` (without, the middleware answered already)."""
 
@@ -151,4 +151,4 @@ async def options(request: Request, ctx: RequestContext, cell_request: CellReque
         allow = ALLOW[node.kind if node is not None else None]
         return Response(headers={"Allow": allow, "Access-Control-Allow-Methods": allow})
 
-    return await in_box(ctx, cell_request, box_name, path, "options", work, write=False)
+    return await in_box(ctx, cell, box_name, path, "options", work, write=False)

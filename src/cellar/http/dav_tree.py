@@ -18,14 +18,13 @@ from cellar.dav.move import check_destination
 from cellar.dav.tree import Kind
 from cellar.errors import PersoniumError
 from cellar.events.bus import Event
-from cellar.http.box_target import MAX_XML_BODY, BoxTarget, beyond_webdav, in_box, missing_parent
+from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, beyond_webdav, in_box, missing_parent
 from cellar.http.context import RequestContext
-from cellar.http.ctl import CellRequest
 from cellar.http.negotiation import read_body
 from cellar.storage.uow import Transaction
 
 
-async def mkcol(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def mkcol(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                 path: tuple[str, ...]) -> Response:
     """Create Collection — apiref/306 (plain, ``p:odata``, ``p:service`` or ``p:stream``)."""
     body = await read_body(request, MAX_XML_BODY)
@@ -35,7 +34,7 @@ async def mkcol(request: Request, ctx: RequestContext, cell_request: CellRequest
             raise PersoniumError("PR405-MC-0001") if target.box.is_main else \
                 PersoniumError("PR405-BI-0001", target.box_url)
 
-        return await in_box(ctx, cell_request, box_name, path, "mkcol", refuse, write=False)
+        return await in_box(ctx, cell, box_name, path, "mkcol", refuse, write=False)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.node
@@ -54,12 +53,12 @@ async def mkcol(request: Request, ctx: RequestContext, cell_request: CellRequest
         return Response(status_code=201, headers={"ETag": created.etag})
 
     try:
-        return await in_box(ctx, cell_request, box_name, path, "mkcol", work)
+        return await in_box(ctx, cell, box_name, path, "mkcol", work)
     except MkcolRefused as refused:
         return Response(refused.body, status_code=403, media_type=davxml.MULTISTATUS_TYPE)
 
 
-async def delete(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def delete(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                  path: tuple[str, ...]) -> Response:
     """Delete file (314), collection (310) or, with ``X-Personium-Recursive: true``, the box (295)."""
     recursive_header = request.headers.get("x-personium-recursive")
@@ -67,7 +66,7 @@ async def delete(request: Request, ctx: RequestContext, cell_request: CellReques
     if not path:
         if (recursive_header or "").lower() != "true":
             raise PersoniumError("PR412-MC-0001", "X-Personium-Recursive")
-        return await _delete_box(ctx, cell_request, box_name)
+        return await _delete_box(ctx, cell, box_name)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.node
@@ -85,7 +84,7 @@ async def delete(request: Request, ctx: RequestContext, cell_request: CellReques
         target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "delete")
         return Response(status_code=204)
 
-    return await in_box(ctx, cell_request, box_name, path, "delete", work)
+    return await in_box(ctx, cell, box_name, path, "delete", work)
 
 
 def _recursive_flag(value: str | None) -> bool:
@@ -96,7 +95,7 @@ def _recursive_flag(value: str | None) -> bool:
     raise PersoniumError("PR400-DV-0009", "X-Personium-Recursive", value)
 
 
-async def _delete_box(ctx: RequestContext, cell_request: CellRequest, box_name: str) -> Response:
+async def _delete_box(ctx: RequestContext, cell: CellSource, box_name: str) -> Response:
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(BOX_ROOT_DELETE)
         if target.box.is_main:
@@ -106,10 +105,10 @@ async def _delete_box(ctx: RequestContext, cell_request: CellRequest, box_name: 
                       extra={"recursive": True}))
         return Response(status_code=204)
 
-    return await in_box(ctx, cell_request, box_name, (), "delete_box", work)
+    return await in_box(ctx, cell, box_name, (), "delete_box", work)
 
 
-async def move(request: Request, ctx: RequestContext, cell_request: CellRequest, box_name: str,
+async def move(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
                path: tuple[str, ...]) -> Response:
     """Move and rename — apiref/309. Overwrite defaults to ``F``; collections are never overwritten."""
     headers = request.headers
@@ -139,7 +138,7 @@ async def move(request: Request, ctx: RequestContext, cell_request: CellRequest,
         return Response(status_code=204 if existing is not None else 201,
                         headers={"Location": location, "ETag": moved.etag})
 
-    return await in_box(ctx, cell_request, box_name, path, "move", work)
+    return await in_box(ctx, cell, box_name, path, "move", work)
 
 
 def _move_headers(headers: Any, target: BoxTarget, canonical: Callable[[str], str]) -> tuple[bool, tuple[str, ...]]:
