@@ -238,6 +238,7 @@ ENDPOINTS: dict[str, Endpoint] = {
                         headers=FORM),
     "Account OPTIONS": Endpoint("OPTIONS", path("Account"), 200, AUTH_READ),
     "__introspect OPTIONS": Endpoint("OPTIONS", f"{ROOT_PATH}__introspect", 200, AUTH_READ),
+    "__role GET": Endpoint("GET", f"{ROOT_PATH}__role", 200, AUTH_READ),
 }
 
 # --- the matrix: (endpoint, caller, expected status, expected code or outcome) -----------------------------
@@ -975,6 +976,18 @@ CELL_MATRIX: list[tuple[str, Caller, int, str | None]] = [
     ("__introspect OPTIONS",           ROOT,             200, None),
     ("__introspect OPTIONS",           ALL,              200, None),
     ("__introspect OPTIONS",           OWNER_ALL,        200, None),
+    ("__role GET",                     ANON,             401, AUTH_REQUIRED),
+    ("__role GET",                     MASTER,           200, None),
+    ("__role GET",                     OWNER,            403, LACKING),
+    ("__role GET",                     EXACT,            200, None),
+    ("__role GET",                     LOWER,            403, LACKING),
+    ("__role GET",                     OTHER,            403, LACKING),
+    ("__role GET",                     SCOPED,           403, SCOPE),
+    ("__role GET",                     VISITOR,          200, None),
+    ("__role GET",                     VISITOR_WITHOUT,  403, LACKING),
+    ("__role GET",                     ROOT,             200, None),
+    ("__role GET",                     ALL,              200, None),
+    ("__role GET",                     OWNER_ALL,        200, None),
 ]
 
 
@@ -1029,13 +1042,14 @@ def test_matrix_covers_the_privilege_table() -> None:
         "Relation $links _Role list", "Relation $links _Role create", "Relation $links _Role delete",
         "Relation $links _Role OPTIONS", "Relation/_Role list", "Relation/_Role create", "Account OPTIONS",
         "cell PROPFIND", "cell PROPFIND acl-read", "cell ACL", "cell PROPPATCH", "cell OPTIONS", "cell GET",
-        "__token", "__introspect OPTIONS"}
+        "__token", "__introspect OPTIONS", "__role GET"}
     # Left out: HEAD (GET without a body); DELETE (recursive; unit-level only, test_cell_recursive_delete.py);
     # __authz, __certs, __mypassword and POST __introspect, which are public or judge the token themselves
     # (endpoint_privileges.py PUBLIC / OWN) and are tested with the token endpoints; __box (OWN: the
     # token's app schema may stand in for the box ACL) is tested in test_dav_props.py.
     assert set(CELL_ROOT) - {"HEAD", "DELETE"} == {"GET", "OPTIONS", "PROPFIND", "PROPPATCH", "ACL"}
-    assert set(CELL_ENDPOINTS) - {"__authz", "__certs", "__mypassword", "__box"} == {"__token", "__introspect"}
+    assert set(CELL_ENDPOINTS) - {"__authz", "__certs", "__mypassword", "__box"} == {"__token", "__introspect",
+                                                                                      "__role"}
     assert CELL_ENDPOINTS["__introspect"]["OPTIONS"] == "auth-read"
 
 

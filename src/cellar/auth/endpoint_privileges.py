@@ -27,6 +27,7 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__introspect": {"POST": OWN, "OPTIONS": "auth-read"},
     "__mypassword": {"PUT": OWN, "OPTIONS": PUBLIC},
     "__box": {"GET": OWN, "OPTIONS": PUBLIC},
+    "__role": {"GET": "auth-read", "OPTIONS": "auth-read"},
 }
 
 #: ``__ctl/{Set}``: (read, write) privileges, any one of which suffices; ExtCell also accepts the

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, cell, ctl, dav, token, unit
+from cellar.http import auth_endpoints, authz, cell, ctl, dav, role_urls, token, unit
 from cellar.http.context import RequestContext
 
 CROSSDOMAIN_XML = (
@@ -80,6 +80,8 @@ class Dispatcher:
         handler = CELL_ENDPOINTS.get(segments[0]) if len(segments) == 1 else None
         if handler is not None:
             return await handler(request, ctx, cell_name)
+        if segments[0] == "__role":
+            return await role_urls.role_urls(request, ctx, cell_name, segments[1:])
         if segments == ["__html", "error"]:
             return await authz.error_page(request, ctx, cell_name)
         if segments[0] == "__" or not segments[0].startswith("__"):
