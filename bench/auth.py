@@ -71,7 +71,7 @@ from harness import (  # noqa: E402 - after the sys.path line, so that it runs f
     Load,
     Result,
     Server,
-    abort_notes,
+    add_common_arguments,
     backend_label,
     choose_client,
     client_label,
@@ -79,9 +79,10 @@ from harness import (  # noqa: E402 - after the sys.path line, so that it runs f
     log,
     print_footer,
     print_table,
-    raise_on_sigterm,
     rss_line,
     run_load,
+    run_phases,
+    worker_counts,
 )
 
 CELL, OTHER = "bench", "other"
@@ -496,42 +497,26 @@ def print_report(runs: list[WorkerRun], micro: list[Micro], args: argparse.Names
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load phase (default 5)")
+    add_common_arguments(parser, workers="1")
     parser.add_argument("--roles", type=int, default=50, help="roles linked to alice and ACEs (default 50)")
-    parser.add_argument("--workers", default="1", help="comma-separated CELLAR_WORKERS values (default 1)")
-    parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL URL (postgresql://user@127.0.0.1:port/db); a fresh database is "
-                             "created next to it for each server (needs CREATEDB) and dropped afterwards")
-    parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per phase")
     parser.add_argument("--hash-runs", type=int, default=20, help="in-process argon2 timings (default 20)")
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator (auto: wrk if available/installable, else python)")
     args = parser.parse_args(argv)
-    workers = [int(w) for w in args.workers.split(",") if w.strip()]
     if args.roles < 1:
         parser.error("--roles must be at least 1")
 
     use_wrk = choose_client(args.client, parser)
-    raise_on_sigterm()
     started = time.monotonic()
     runs: list[WorkerRun] = []
-    notes: list[str] = []
-    servers: list[Server] = []
     micro: list[Micro] = []
-    code = 0
-    try:
-        for count in workers:
+
+    def phases(notes: list[str], servers: list[Server]) -> None:
+        for count in worker_counts(args):
             runs.append(WorkerRun(count))
             bench_workers(runs[-1], args, use_wrk, notes, servers)
         log("in-process costs (argon2, SAML, AR~)")
-        micro = micro_costs(args.hash_runs)
-    except Exception as exc:  # noqa: BLE001 - report what we have, then fail
-        code = 1
-        notes += abort_notes(exc, servers)
-        log(f"aborted: {type(exc).__name__}: {exc}")
-    finally:
-        for server in servers:
-            server.stop()
+        micro.extend(micro_costs(args.hash_runs))
+
+    notes, code = run_phases(phases)
     print_report(runs, micro, args, use_wrk, notes, time.monotonic() - started)
     return code
 

@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from auth import CELL, FORM, OTHER, TARGET_PATH, Setup  # noqa: E402
+from auth import BOX_FILE, CELL, FORM, OTHER, TARGET_PATH, Setup  # noqa: E402
 
 PORT = 8999  # never listened on: the app only needs its unit URL
 BASE = f"http://127.0.0.1:{PORT}"
@@ -50,6 +50,8 @@ FUNCTIONS = (
     ("    saml.parse (verify)", "saml.py:parse"),
     ("    visitor_roles", "roles.py:visitor_roles"),
     ("authorize (ACL evaluation)", "authorize.py:authorize"),
+    ("cell_request_in (box: cell + caller)", "ctl.py:cell_request_in"),
+    ("locate (box path)", "tree.py:locate"),
     ("serve_odata (GET the entity)", "odata.py:serve_odata"),
     ("token endpoint handle", "token_endpoint.py:handle"),
     ("  verify_password (argon2)", "passwords.py:verify_password"),
@@ -143,11 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         with TestClient(meter, base_url=BASE) as client:
             setup = Setup(BASE, token, args.roles, client=client)
             fx = setup.run()
+            setup.run_box(fx)
             get = {"Accept": "application/json"}
             cases = [
                 Case("GET master", "GET", TARGET_PATH, {**get, "Authorization": f"Bearer {token}"}),
                 Case(f"GET AR~ {args.roles} roles", "GET", TARGET_PATH, {**get, "Authorization": f"Bearer {fx.alice}"}),
                 Case("GET AR~ 1 role", "GET", TARGET_PATH, {**get, "Authorization": f"Bearer {fx.bob}"}),
+                Case("GET file master", "GET", BOX_FILE, {"Authorization": f"Bearer {token}"}),
+                Case(f"GET file AR~ {args.roles}", "GET", BOX_FILE, {"Authorization": f"Bearer {fx.alice}"}),
                 Case("password grant", "POST", f"/{CELL}/__token", {"Content-Type": FORM}, fx.password_form, 20),
                 Case("refresh+p_target", "POST", f"/{CELL}/__token", {"Content-Type": FORM}, fx.trans_refresh_form, 4),
                 Case("saml2-bearer", "POST", f"/{OTHER}/__token", {"Content-Type": FORM}, fx.saml2_form, 4),

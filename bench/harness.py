@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -813,3 +813,43 @@ def abort_notes(exc: BaseException, servers: list[Server]) -> list[str]:
         if server.proc is not None:
             notes.append(f"{server.tag} server log tail:\n{server.log_tail()}")
     return notes
+
+
+# --------------------------------------------------------------------------- the scripts' common frame
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, workers: str) -> None:
+    """``--duration --workers --database-url --max-requests --client``, the same in every script."""
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load phase (default 5)")
+    parser.add_argument("--workers", default=workers,
+                        help=f"comma-separated CELLAR_WORKERS values (default {workers})")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL (postgresql://user@127.0.0.1:port/db); a fresh database is "
+                             "created next to it for each server (needs CREATEDB) and dropped afterwards")
+    parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per phase")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator (auto: wrk if available/installable, else python)")
+
+
+def worker_counts(args: argparse.Namespace) -> list[int]:
+    return [int(w) for w in args.workers.split(",") if w.strip()]
+
+
+def run_phases(phases: Callable[[list[str], list[Server]], None]) -> tuple[list[str], int]:
+    """Run ``phases(notes, servers)``; whatever happens, stop every server it started. Returns the
+    notes and the exit code (1 when it stopped on an error, which the notes then explain)."""
+    raise_on_sigterm()
+    notes: list[str] = []
+    servers: list[Server] = []
+    code = 0
+    try:
+        phases(notes, servers)
+    except Exception as exc:  # noqa: BLE001 - report what we have, then fail
+        code = 1
+        notes += abort_notes(exc, servers)
+        log(f"aborted: {type(exc).__name__}: {exc}")
+    finally:
+        for server in servers:
+            server.stop()
+    return notes, code
+

@@ -49,7 +49,7 @@ from harness import (  # noqa: E402 - after the sys.path line, so that it runs f
     Load,
     Result,
     Server,
-    abort_notes,
+    add_common_arguments,
     backend_label,
     bulk_post,
     check_list,
@@ -59,10 +59,11 @@ from harness import (  # noqa: E402 - after the sys.path line, so that it runs f
     populate,
     print_footer,
     print_table,
-    raise_on_sigterm,
     ratio_line,
     rss_line,
     run_load,
+    run_phases,
+    worker_counts,
 )
 
 SMALL_CELLS = ("c-12", *(f"c-12{i}" for i in range(9)))  # 10 cells, all match startswith 'c-12'
@@ -171,39 +172,24 @@ def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load phase (default 5)")
+    add_common_arguments(parser, workers="1,2")
     parser.add_argument("--cells", type=int, default=10_000, help="cells before the read phases (default 10000)")
-    parser.add_argument("--workers", default="1,2", help="comma-separated CELLAR_WORKERS values (default 1,2)")
-    parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL URL (postgresql://user@127.0.0.1:port/db); a fresh database is "
-                             "created next to it for each server (needs CREATEDB) and dropped afterwards")
-    parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per phase")
     parser.add_argument("--populate-timeout", type=float, default=120.0,
                         help="bound for bulk creation of the cells, seconds (default 120)")
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator (auto: wrk if available/installable, else python)")
     args = parser.parse_args(argv)
-    workers = [int(w) for w in args.workers.split(",") if w.strip()]
     if args.cells < 1300:
         parser.error("--cells must be at least 1300 (so that startswith(Name,'c-12') matches 25+ cells)")
 
     use_wrk = choose_client(args.client, parser)
-    raise_on_sigterm()
     started = time.monotonic()
     runs: list[WorkerRun] = []
-    notes: list[str] = []
-    servers: list[Server] = []
-    code = 0
-    try:
-        for count in workers:
+
+    def phases(notes: list[str], servers: list[Server]) -> None:
+        for count in worker_counts(args):
             runs.append(WorkerRun(count))
             bench_workers(runs[-1], args, use_wrk, notes, servers)
-    except Exception as exc:  # noqa: BLE001 - report what we have, then fail
-        code = 1
-        notes += abort_notes(exc, servers)
-    finally:
-        for server in servers:
-            server.stop()
+
+    notes, code = run_phases(phases)
     print_report(runs, args, use_wrk, notes, time.monotonic() - started)
     return code
 

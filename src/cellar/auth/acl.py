@@ -51,14 +51,15 @@ def _invalid(reason: str) -> PersoniumError:
     return PersoniumError("PR400-DV-0006", reason)
 
 
-def parse_xml(body: bytes) -> etree._Element:
-    """Parse safely: no DTD, no entities, no network, bounded size."""
+def parse_xml(body: bytes, error: str = "PR400-DV-0002") -> etree._Element:
+    """Parse safely: no DTD, no entities, no network, bounded size. ``error`` is the code for a body
+    that cannot be read: ACL and PROPPATCH answer ``PR400-DV-0002``, PROPFIND and MKCOL ``-0001``."""
     if len(body) > MAX_ACL_BYTES or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise PersoniumError("PR400-DV-0002")
+        raise PersoniumError(error)
     try:
         return etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError):
-        raise PersoniumError("PR400-DV-0002") from None
+        raise PersoniumError(error) from None
 
 
 def parse_acl(body: bytes, cell_url: str, resolve_role: RoleResolver, *, cell_level: bool) -> Acl:

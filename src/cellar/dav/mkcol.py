@@ -29,10 +29,7 @@ def parse_mkcol(body: bytes) -> Kind:
     """No body: a plain WebDAV collection."""
     if not body.strip():
         return Kind.WEBDAV
-    try:
-        root = parse_xml(body)
-    except PersoniumError:
-        raise PersoniumError("PR400-DV-0001") from None
+    root = parse_xml(body, "PR400-DV-0001")
     if root.tag != f"{{{DAV}}}mkcol":
         raise PersoniumError("PR400-DV-0001")
     prop = root.find(f"{{{DAV}}}set/{{{DAV}}}prop")

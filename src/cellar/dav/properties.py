@@ -19,8 +19,9 @@ class PropertyChange:
     xml: str | None
 
 
-def parse_propertyupdate(body: bytes) -> list[PropertyChange]:
-    root = parse_xml(body)
+def parse_propertyupdate(body: bytes, unreadable: str = "PR400-DV-0002") -> list[PropertyChange]:
+    """``unreadable``: the code for a body that is not XML (box resources answer ``PR400-DV-0001``)."""
+    root = parse_xml(body, unreadable)
     if root.tag != f"{{{DAV}}}propertyupdate":
         raise PersoniumError("PR400-DV-0002")
     changes = []

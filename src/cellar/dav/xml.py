@@ -37,6 +37,18 @@ def propfind_wants_allprop(body: bytes) -> None:
         raise PersoniumError("PR400-DV-0002")
 
 
+def depth(value: str | None, missing: int | None) -> int:
+    """PROPFIND's ``Depth``: 0 or 1; ``infinity`` → 403 ``PR403-DV-0001``; anything else, or no
+    header where ``missing`` is None (below the cell root), → 400 ``PR400-DV-0003``."""
+    if value is None and missing is not None:
+        return missing
+    if value in ("0", "1"):
+        return int(value)
+    if value is not None and value.lower() == "infinity":
+        raise PersoniumError("PR403-DV-0001")
+    raise PersoniumError("PR400-DV-0003", "null" if value is None else value)
+
+
 def multistatus(responses: Iterable[etree._Element]) -> bytes:
     root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
     for response in responses:

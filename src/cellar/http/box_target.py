@@ -60,14 +60,15 @@ class BoxTarget:
         return BoxGuard(self.cell_request.guard, self.box.schema, tuple(n.acl for n in reversed(chain)))
 
     def authorize(self, privilege: str, *, on_parent: bool = False) -> None:
-        """On the resource (its ancestors if it does not exist) or, for bind/unbind, on its parent."""
+        """On the resource (its ancestors if it does not exist) or, for bind/unbind, on its parent;
+        then refuse paths that belong to features still to come (:func:`beyond_webdav`)."""
         chain = self.located.parent_chain() if on_parent else self.located.chain
         authorize(self.cell_request.caller.access, self.guard(chain), privilege)
+        beyond_webdav(self)
 
     def existing(self, privilege: str) -> Node:
         """The addressed resource, once the caller may ``privilege`` it (404 only after that)."""
         self.authorize(privilege)
-        beyond_webdav(self)
         return self.found()
 
     def found(self) -> Node:
@@ -81,10 +82,8 @@ class BoxTarget:
         is judged by ``write`` on its ancestors before the 404."""
         if self.node is None:
             self.authorize(DAV_MISSING_WRITE)
-            beyond_webdav(self)
             raise not_found(self)
         self.authorize(privilege, on_parent=True)
-        beyond_webdav(self)
         return self.node
 
     def may(self, privilege: str) -> bool:

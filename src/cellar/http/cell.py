@@ -112,34 +112,16 @@ async def acl_cell(request: Request, ctx: RequestContext, cell_name: str) -> Res
 async def propfind_cell(request: Request, ctx: RequestContext, cell_name: str) -> Response:
     """Cell PROPFIND — apiref/290: privilege ``propfind``; the ACL is shown with ``acl-read``."""
     cell_request = await _cell_request(ctx, cell_name)
-    depth = _depth(request.headers.get("depth"))
+    depth = davxml.depth(request.headers.get("depth"), missing=0)
     cell_request.authorize(CELL_ROOT["PROPFIND"])
     davxml.propfind_wants_allprop(await read_body(request, MAX_XML_BODY))
-    show_acl = _may_read_acl(cell_request)
+    show_acl = cell_request.may("acl-read")
 
     def work() -> bytes:
         with ctx.services.storage.transaction("cell.propfind", write=False) as tx:
             return davxml.multistatus(_cell_responses(tx, cell_request, depth, show_acl))
 
     return Response(await run_in_threadpool(work), status_code=207, media_type=davxml.MULTISTATUS_TYPE)
-
-
-def _depth(value: str | None) -> int:
-    if value is None or value == "0":
-        return 0
-    if value == "1":
-        return 1
-    if value.lower() == "infinity":
-        raise PersoniumError("PR403-DV-0001")
-    raise PersoniumError("PR400-DV-0003", value)
-
-
-def _may_read_acl(cell_request: CellRequest) -> bool:
-    try:
-        cell_request.authorize("acl-read")
-    except PersoniumError:
-        return False
-    return True
 
 
 def _cell_responses(tx: Transaction, cell_request: CellRequest, depth: int, show_acl: bool) -> list[Any]:

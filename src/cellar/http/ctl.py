@@ -43,6 +43,14 @@ class CellRequest:
     def authorize(self, *privileges: str) -> None:
         authorize(self.caller.access, self.guard, *privileges)
 
+    def may(self, privilege: str) -> bool:
+        """Would :meth:`authorize` allow it (what PROPFIND shows depends on it)."""
+        try:
+            self.authorize(privilege)
+        except PersoniumError:
+            return False
+        return True
+
 
 def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
     """The cell (404 PR404-DV-0003 if missing), who is calling as judged inside it, and its ACL."""

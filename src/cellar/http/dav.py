@@ -21,7 +21,7 @@ from cellar.dav import tree
 from cellar.errors import PersoniumError
 from cellar.http.box_target import BoxTarget, CellSource, basic_caller
 from cellar.http.context import RequestContext
-from cellar.http.ctl import load_cell_request
+from cellar.http.ctl import cell_request_in, load_cell_request
 from cellar.http.dav_content import get, post, put
 from cellar.http.dav_props import acl, options, propfind, proppatch
 from cellar.http.dav_tree import delete, mkcol, move
@@ -33,7 +33,7 @@ async def box_resource(request: Request, ctx: RequestContext, cell_name: str, se
         raise PersoniumError("PR405-MC-0001")
     path = segments[1:-1] if len(segments) > 1 and segments[-1] == "" else segments[1:]
     cell: CellSource = cell_name
-    if ctx.authorization and ctx.authorization.startswith("Basic"):
+    if ctx.authorization and ctx.authorization.partition(" ")[0] == "Basic":
         cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
         cell = await run_in_threadpool(basic_caller, ctx, cell_request, segments[0], ctx.authorization)
     return await handler(request, ctx, cell, segments[0], tuple(path))
@@ -66,13 +66,13 @@ async def box_url(request: Request, ctx: RequestContext, cell_name: str) -> Resp
             check_schema_uri("schema", schema_query)
         except PersoniumError:
             raise PersoniumError("PR400-OD-0029", "schema", schema_query) from None
-    cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
-    access = cell_request.caller.access
-    token_schema = access.schema.removesuffix("#c")
-    schema = ctx.services.urls.canonical(schema_query) if schema_query else token_schema
 
     def run() -> str:
         with ctx.services.storage.transaction("dav.box_url", write=False) as tx:
+            cell_request = cell_request_in(tx, ctx, cell_name)
+            access = cell_request.caller.access
+            token_schema = access.schema.removesuffix("#c")
+            schema = ctx.services.urls.canonical(schema_query) if schema_query else token_schema
             box = boxes.find_box_by_schema(tx, cell_request.cell, schema) if schema else None
             if box is None:
                 raise denied(access, cell_request.url)

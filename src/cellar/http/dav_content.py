@@ -16,7 +16,7 @@ from cellar.dav import tree
 from cellar.dav.ranges import byte_range
 from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
-from cellar.http.box_target import BoxTarget, CellSource, beyond_webdav, in_box, missing_parent
+from cellar.http.box_target import BoxTarget, CellSource, in_box, missing_parent
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
 from cellar.http.unit import unit_metadata
@@ -90,13 +90,11 @@ async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name:
             raise PersoniumError("PR405-MC-0001")
         if node is None:
             target.authorize(DAV_METHODS["PUT"], on_parent=True)
-            beyond_webdav(target)
             tree.check_name(target.located.missing[-1])
             if len(target.located.missing) > 1 or not target.located.deepest.is_collection:
                 raise missing_parent(target)
         else:
             target.authorize(DAV_PUT_EXISTING)
-            beyond_webdav(target)
 
     await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
     body = await read_body(request, ctx.services.settings.max_file_size)

@@ -17,8 +17,7 @@ from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate
 from cellar.dav.propfind import node_properties
 from cellar.dav.tree import Kind, Node
-from cellar.errors import PersoniumError
-from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, beyond_webdav, in_box
+from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, in_box
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
 from cellar.storage.uow import Transaction
@@ -44,8 +43,8 @@ async def propfind(request: Request, ctx: RequestContext, cell: CellSource, box_
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.existing(DAV_METHODS["PROPFIND"])
         if body.strip():
-            _parse_or(body, "PR400-DV-0001")
-        depth = _depth(depth_header)
+            parse_xml(body, "PR400-DV-0001")
+        depth = davxml.depth(depth_header, missing=None)
         listed = [(target.located.chain, target.url)]
         if depth == 1 and node.is_collection:
             listed += [((*target.located.chain, child), f"{target.url}/{child.name}")
@@ -57,21 +56,6 @@ async def propfind(request: Request, ctx: RequestContext, cell: CellSource, box_
                         headers={"ETag": node.etag})
 
     return await in_box(ctx, cell, box_name, path, "propfind", work, write=False)
-
-
-def _parse_or(body: bytes, code: str) -> etree._Element:
-    try:
-        return parse_xml(body)
-    except PersoniumError:
-        raise PersoniumError(code) from None
-
-
-def _depth(value: str | None) -> int:
-    if value == "0" or value == "1":
-        return int(value)
-    if value is not None and value.lower() == "infinity":
-        raise PersoniumError("PR403-DV-0001")
-    raise PersoniumError("PR400-DV-0003", "null" if value is None else value)
 
 
 class _AclRenderer:
@@ -101,8 +85,7 @@ async def proppatch(request: Request, ctx: RequestContext, cell: CellSource, box
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.existing(DAV_METHODS["PROPPATCH"])
-        _parse_or(body, "PR400-DV-0001")
-        changes = parse_propertyupdate(body)
+        changes = parse_propertyupdate(body, unreadable="PR400-DV-0001")
         keyed = [(f"{{{c.namespace}}}{c.name}", c) for c in changes]
         missing = [c for key, c in keyed if c.xml is None and key not in node.props]
         ordered = [(key, c.xml) for key, c in keyed if c.xml is not None] + \
@@ -127,7 +110,6 @@ async def acl(request: Request, ctx: RequestContext, cell: CellSource, box_name:
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["ACL"])
-        beyond_webdav(target)
         if target.node is None:  # the body is judged first, the roles it names only once the resource exists
             parse_acl(body, target.cell_request.url, lambda box, name: "", cell_level=False)
         node = target.found()
@@ -146,7 +128,6 @@ async def options(request: Request, ctx: RequestContext, cell: CellSource, box_n
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         target.authorize(DAV_METHODS["OPTIONS"])
-        beyond_webdav(target)
         node = target.node
         allow = ALLOW[node.kind if node is not None else None]
         return Response(headers={"Allow": allow, "Access-Control-Allow-Methods": allow})

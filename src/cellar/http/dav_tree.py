@@ -18,7 +18,7 @@ from cellar.dav.move import check_destination
 from cellar.dav.tree import Kind
 from cellar.errors import PersoniumError
 from cellar.events.bus import Event
-from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, beyond_webdav, in_box, missing_parent
+from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, in_box, missing_parent
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
 from cellar.storage.uow import Transaction
@@ -41,7 +41,6 @@ async def mkcol(request: Request, ctx: RequestContext, cell: CellSource, box_nam
         if node is not None and not node.is_collection:
             raise PersoniumError("PR405-MC-0001")
         target.authorize(DAV_METHODS["MKCOL"], on_parent=True)
-        beyond_webdav(target)
         if node is not None:
             raise PersoniumError("PR405-DV-0001")
         if len(target.located.missing) > 1 or not target.located.deepest.is_collection:

@@ -66,8 +66,10 @@ Index("ix_cells_published", cells.c.published)
 Index("ix_cells_updated", cells.c.updated)
 
 
-def cell_column() -> Column[str]:
-    return Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), nullable=False)
+def cell_column(primary_key: bool = False) -> Column[str]:
+    """``cell_id``, going with its cell; part of the key of tables with one row set per cell."""
+    return Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), nullable=False,
+                  primary_key=primary_key)
 
 
 def _keyed(name: str, *columns: Column[Any]) -> Table:
@@ -139,7 +141,7 @@ Index("ix_links_reverse", links.c.type2, links.c.id2, links.c.type1)
 cell_keys = Table(
     "cell_keys",
     metadata,
-    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(primary_key=True),
     Column("kid", String(64), nullable=False),
     Column("private_key", Text, nullable=False),
     Column("created", BigInteger, nullable=False),
@@ -160,18 +162,18 @@ auth_history = Table(
 cell_properties = Table(
     "cell_properties",
     metadata,
-    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(primary_key=True),
     Column("name", String(255), primary_key=True),
     Column("namespace", String(1024), primary_key=True),
     Column("xml", Text, nullable=False),
 )
 
-#: WebDAV ACLs (RFC 3744 as Personium uses it): ``resource`` is "" for the cell root; box resources
-#: come with the WebDAV issue. ``body`` is JSON: {"schema_authz": …, "aces": [{"role": id|None, …}]}.
+#: The cell's ACL (RFC 3744 as Personium uses it), ``resource`` "" (the cell root); box resources keep
+#: theirs on their ``dav_nodes`` row. ``body`` is JSON: {"schema_authz": …, "aces": [{"role": id|None, …}]}.
 acls = Table(
     "acls",
     metadata,
-    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(primary_key=True),
     Column("resource", String(1024), primary_key=True),
     Column("body", Text, nullable=False),
     *entity_columns(),
@@ -183,7 +185,7 @@ acls = Table(
 cell_auth_versions = Table(
     "cell_auth_versions",
     metadata,
-    Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
 
