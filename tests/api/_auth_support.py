@@ -218,6 +218,20 @@ def login(client: Any, cell: str, username: str = "me", password: str = PASSWORD
     return response.json()
 
 
+def app_secret(client: Any, app: str = "app", target: str | None = None, account: str = "appuser") -> str:
+    """An app's client secret: its account's trans-cell token addressed to ``target`` (notes §3.3)."""
+    return login(client, app, account, p_target=target or cell_url("alice"))["access_token"]
+
+
+def make_cells(client: Any, *names: str, accounts: dict[str, str] | None = None) -> Any:
+    """Cells with one account each where given (``{"alice": "me", "app": "appuser"}``); returns the client."""
+    for name in names:
+        make_cell(client, name)
+    for cell, account in (accounts or {}).items():
+        make_account(client, cell, account)
+    return client
+
+
 def ok(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json"), response.headers

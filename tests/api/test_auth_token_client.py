@@ -15,6 +15,7 @@ import pytest
 
 from tests.api._auth_support import (
     SAML2,
+    app_secret,
     assert_oauth_error,
     cell_url,
     decode,
@@ -45,11 +46,6 @@ def cells(client: Any) -> Any:
     make_account(client, "alice", "me")
     make_account(client, "app", "appuser")
     return client
-
-
-def app_secret(client: Any, target: str = ALICE) -> str:
-    """The app authentication token: the app cell's TCAT for the user's cell (apiref/293)."""
-    return login(client, "app", "appuser", p_target=target)["access_token"]
 
 
 def basic(client_id: str, secret: str, *, urlsafe: bool = False) -> dict[str, str]:
@@ -184,7 +180,7 @@ def test_secret_whose_issuer_is_not_the_client_id(cells):
 
 
 def test_secret_for_another_cell(cells):
-    response = token(cells, "alice", password_params(client_id=APP, client_secret=app_secret(cells, BOB)))
+    response = token(cells, "alice", password_params(client_id=APP, client_secret=app_secret(cells, target=BOB)))
     assert_oauth_error(response, "PR400-AN-0007")
 
 
@@ -233,7 +229,7 @@ def test_signature_is_checked_before_expiry(cells):
 
 
 def test_issuer_is_checked_before_the_target(cells):
-    response = token(cells, "alice", password_params(client_id=BOB, client_secret=app_secret(cells, BOB)))
+    response = token(cells, "alice", password_params(client_id=BOB, client_secret=app_secret(cells, target=BOB)))
     assert_oauth_error(response, "PR400-AN-0006")
 
 

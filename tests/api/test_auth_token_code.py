@@ -18,6 +18,7 @@ from tests.api._auth_support import (
     DAY_MS,
     GRANT_CODE_MS,
     HOUR_MS,
+    app_secret,
     assert_accepted,
     assert_oauth_error,
     body_positions,
@@ -26,9 +27,7 @@ from tests.api._auth_support import (
     expired_at,
     flip,
     grant_role,
-    login,
-    make_account,
-    make_cell,
+    make_cells,
     make_role,
     mint,
     now_ms,
@@ -45,16 +44,8 @@ CODE_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refresh_tok
 
 @pytest.fixture
 def cells(client: Any) -> Any:
-    for name in ("alice", "bob", "app", "app2"):
-        make_cell(client, name)
-    make_account(client, "alice", "me")
-    make_account(client, "app", "appuser")
-    make_account(client, "app2", "appuser")
-    return client
-
-
-def secret(client: Any, app: str = "app", target: str = ALICE) -> str:
-    return login(client, app, "appuser", p_target=target)["access_token"]
+    return make_cells(client, "alice", "bob", "app", "app2",
+                      accounts={"alice": "me", "app": "appuser", "app2": "appuser"})
 
 
 def code_for(client: Any, *, schema: str = APP, scopes: tuple[str, ...] = ("root",), subject: str = "me",
@@ -69,7 +60,7 @@ def exchange(client: Any, code: str | None, *, app: str | None = "app", cell: st
     if code is not None:
         params["code"] = code
     if app is not None:
-        params.update(client_id=cell_url(app), client_secret=secret(client, app, cell_url(cell)))
+        params.update(client_id=cell_url(app), client_secret=app_secret(client, app, cell_url(cell)))
     return token(client, cell, params)
 
 

@@ -17,6 +17,7 @@ from tests.api._auth_support import (
     GRANT_CODE_MS,
     HOUR_MS,
     account_key,
+    app_secret,
     assert_accepted,
     assert_oauth_error,
     body_positions,
@@ -27,7 +28,7 @@ from tests.api._auth_support import (
     grant_role,
     login,
     make_account,
-    make_cell,
+    make_cells,
     make_role,
     mint,
     mint_tcat,
@@ -47,22 +48,14 @@ REFRESHED_FIELDS = {"access_token", "token_type", "expires_in", "scope", "refres
 
 @pytest.fixture
 def cells(client: Any) -> Any:
-    for name in ("alice", "bob", "app", "app2"):
-        make_cell(client, name)
-    make_account(client, "alice", "me")
-    make_account(client, "app", "appuser")
-    make_account(client, "app2", "appuser")
-    return client
+    return make_cells(client, "alice", "bob", "app", "app2",
+                      accounts={"alice": "me", "app": "appuser", "app2": "appuser"})
 
 
 def refresh(client: Any, refresh_token: str, cell: str = "alice", headers: dict[str, str] | None = None,
             **extra: str) -> Any:
     params = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
     return token(client, cell, params, headers)
-
-
-def app_secret(client: Any, app: str = "app", target: str = ALICE) -> str:
-    return login(client, app, "appuser", p_target=target)["access_token"]
 
 
 # --- success ------------------------------------------------------------------------------------------------
