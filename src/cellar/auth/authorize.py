@@ -68,6 +68,15 @@ def authorize(access: AccessContext, guard: CellGuard | BoxGuard, *required: str
         raise PersoniumError("PR403-AU-0007", required[0])
 
 
+def allowed(access: AccessContext, guard: CellGuard | BoxGuard, privilege: str) -> bool:
+    """Would :func:`authorize` let it pass (what PROPFIND shows depends on it)."""
+    try:
+        authorize(access, guard, privilege)
+    except PersoniumError:
+        return False
+    return True
+
+
 def _box_allows(guard: BoxGuard, role_ids: tuple[str, ...], required: str) -> bool:
     """The resource's ACL, its ancestors', the box root's, then the cell's — where a box privilege is
     opened only by a role granted ``root``, and a cell privilege (the recursive box delete) as usual."""

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from cellar.auth import basic
-from cellar.auth.authorize import BoxGuard, authorize
+from cellar.auth.authorize import BoxGuard, allowed, authorize
 from cellar.auth.endpoint_privileges import DAV_MISSING_WRITE
 from cellar.ctl import boxes
 from cellar.dav import tree
@@ -87,11 +87,7 @@ class BoxTarget:
         return self.node
 
     def may(self, privilege: str) -> bool:
-        try:
-            self.authorize(privilege)
-        except PersoniumError:
-            return False
-        return True
+        return allowed(self.cell_request.caller.access, self.guard(self.located.chain), privilege)
 
     def emit(self, tx: Transaction, kind: str, action: str, url: str | None = None) -> None:
         tx.emit(Event(f"{kind}.{action}", url or self.url, cell_id=self.box.cell_id))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cellar.auth.acl_store import CELL_ROOT, load_acl
-from cellar.auth.authorize import CellGuard, authorize
+from cellar.auth.authorize import CellGuard, allowed, authorize
 from cellar.auth.cache import ACLS, auth_version, bump_auth_version
 from cellar.auth.context import Caller
 from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
@@ -44,12 +44,7 @@ class CellRequest:
         authorize(self.caller.access, self.guard, *privileges)
 
     def may(self, privilege: str) -> bool:
-        """Would :meth:`authorize` allow it (what PROPFIND shows depends on it)."""
-        try:
-            self.authorize(privilege)
-        except PersoniumError:
-            return False
-        return True
+        return allowed(self.caller.access, self.guard, privilege)
 
 
 def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:
