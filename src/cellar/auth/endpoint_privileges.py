@@ -7,8 +7,6 @@ Every route under a cell must appear here: ``tests/test_endpoint_privileges.py``
 
 from __future__ import annotations
 
-from cellar.ctl.schema import CELL_CTL, EXTRA_READ_PRIVILEGES, EXTRA_WRITE_PRIVILEGES
-
 PUBLIC, UNIT, OWN = "public", "unit", "own"
 
 CELL_ROOT: dict[str, str] = {
@@ -30,12 +28,16 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__role": {"GET": "auth-read", "OPTIONS": "auth-read"},
 }
 
-#: ``__ctl/{Set}``: (read, write) privileges, any one of which suffices; ExtCell also accepts the
-#: ``auth`` family its pages name.
+#: ``__ctl/{Set}``: (read, write) privileges, any one of which suffices (apiref/006). ExtCell is
+#: written with ``social`` by the real server while the seed page and pages 223–227 say ``auth``:
+#: both families are accepted (README, compatibility notes).
 CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    etype.name: ((etype.read_privilege or "root", *EXTRA_READ_PRIVILEGES.get(etype.name, ())),
-                 (etype.write_privilege or "root", *EXTRA_WRITE_PRIVILEGES.get(etype.name, ())))
-    for etype in CELL_CTL.types
+    "Account": (("auth-read",), ("auth",)),
+    "Box": (("box-read",), ("box",)),
+    "ExtCell": (("social-read", "auth-read"), ("social", "auth")),
+    "ExtRole": (("auth-read",), ("auth",)),
+    "Relation": (("social-read",), ("social",)),
+    "Role": (("auth-read",), ("auth",)),
 }
 CTL_METADATA = PUBLIC
 

@@ -1,7 +1,6 @@
 """The CellCtl entity model (notes §5.1, apiref 201–266): keys, properties, checks, navigation.
 
-Privileges per set follow apiref/006 and the notes; ExtCell is written with ``social`` by the real
-server while the seed page says ``auth``: both are accepted (see README, compatibility notes).
+Who may read and write each set is the privilege table's business (``cellar.auth.endpoint_privileges``).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from cellar.ctl.formats import (
 )
 from cellar.odata.checks import NAME, NAME_WITH_SIGN, RELATION_NAME, one_of, pattern
 from cellar.odata.model import EntityModel, EntityType, KeyPart, NavigationProperty, NavKind, ParentLink, Property
+from cellar.odata.table_stores import TABLE_STORES
 from cellar.storage import tables
 
 CHILDREN, MANY, PARENT = NavKind.CHILDREN, NavKind.MANY, NavKind.PARENT
@@ -29,7 +29,6 @@ BOX = EntityType(
         Property("Schema", checks=(check_schema_uri,)),
     ),
     navigation=(NavigationProperty("_Role", "Role", CHILDREN), NavigationProperty("_Relation", "Relation", CHILDREN)),
-    read_privilege="box-read", write_privilege="box",
 )
 
 ROLE = EntityType(
@@ -44,7 +43,6 @@ ROLE = EntityType(
         NavigationProperty("_ExtRole", "ExtRole"),
         NavigationProperty("_Relation", "Relation"),
     ),
-    read_privilege="auth-read", write_privilege="auth",
 )
 
 ACCOUNT = EntityType(
@@ -59,7 +57,6 @@ ACCOUNT = EntityType(
                  checks=(one_of(("active", "deactivated", "passwordChangeRequired")),)),
     ),
     navigation=(NavigationProperty("_Role", "Role"),),
-    read_privilege="auth-read", write_privilege="auth",
 )
 
 EXT_CELL = EntityType(
@@ -67,7 +64,6 @@ EXT_CELL = EntityType(
     key=(KeyPart("Url"),),
     properties=(Property("Url", nullable=False, checks=(check_cell_url,)),),
     navigation=(NavigationProperty("_Role", "Role"), NavigationProperty("_Relation", "Relation")),
-    read_privilege="social-read", write_privilege="social",
 )
 
 RELATION = EntityType(
@@ -81,7 +77,6 @@ RELATION = EntityType(
         NavigationProperty("_Role", "Role"),
         NavigationProperty("_ExtRole", "ExtRole", CHILDREN),
     ),
-    read_privilege="social-read", write_privilege="social",
 )
 
 EXT_ROLE = EntityType(
@@ -92,12 +87,6 @@ EXT_ROLE = EntityType(
     parents=(ParentLink("_Relation", "Relation", "relation_id",
                         (("_Relation.Name", "Name"), ("_Relation._Box.Name", "_Box.Name")), required=True),),
     navigation=(NavigationProperty("_Relation", "Relation", PARENT), NavigationProperty("_Role", "Role")),
-    read_privilege="auth-read", write_privilege="auth",
 )
 
-CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RELATION, ROLE))
-
-#: Privileges that also grant reading or writing an entity set, beyond its own: the ExtCell pages
-#: say ``auth-read``/``auth`` where the real server wants ``social-read``/``social`` (README).
-EXTRA_READ_PRIVILEGES = {"ExtCell": ("auth-read",)}
-EXTRA_WRITE_PRIVILEGES = {"ExtCell": ("auth",)}
+CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RELATION, ROLE), TABLE_STORES)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,8 +18,9 @@ from cellar.ctl.boxes import BoxHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
-from cellar.http.odata import ODataRoot, serve_odata
+from cellar.http.odata import serve_odata
 from cellar.odata.model import EntityType
+from cellar.odata.service import ServiceRoot
 from cellar.storage import Transaction
 from cellar.unit.cells import find_cell
 
@@ -76,18 +75,17 @@ def privileges_for(etype: EntityType | None, kind: str) -> tuple[str, ...]:
 
 
 async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
-    cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
-    cell_id = cell_request.cell["id"]
+    """The cell, the caller and the operation in one transaction."""
 
-    def authorize_set(etype: EntityType | None, kind: str) -> None:
-        cell_request.authorize(*privileges_for(etype, kind))
+    def open_root(tx: Transaction) -> ServiceRoot:
+        cell_request = cell_request_in(tx, ctx, cell_name)
+        cell_id = cell_request.cell["id"]
 
-    def scope(tx: Transaction) -> Mapping[str, Any]:
-        # The cell was found moments ago; should it vanish meanwhile, its foreign keys refuse writes.
-        return {"cell_id": cell_id}
+        def authorize_set(etype: EntityType | None, kind: str) -> None:
+            cell_request.authorize(*privileges_for(etype, kind))
 
-    root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
-                     authorize_set, scope, HOOKS, event_prefix="cellctl",
-                     on_write=lambda tx: bump_auth_version(tx, cell_id))
-    return await serve_odata(request, root, segments)
+        return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
+                           authorize_set, HOOKS, event_prefix="cellctl",
+                           on_write=lambda write_tx: bump_auth_version(write_tx, cell_id))
 
+    return await serve_odata(request, ctx.services.storage, segments, open_root)

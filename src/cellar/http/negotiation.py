@@ -1,4 +1,4 @@
-"""Choosing JSON or Atom for OData reads (notes §7.1), and reading request bodies within limits."""
+"""Reading query parameters, forms and request bodies within limits."""
 
 from __future__ import annotations
 
@@ -10,26 +10,6 @@ from cellar.errors import PersoniumError
 
 #: Control-object bodies are small (a string property is at most 51,200 bytes); refuse floods early.
 MAX_JSON_BODY = 1024 * 1024
-
-
-def odata_format(request: Request, format_option: str | None) -> str:
-    """``$format`` wins; else ``Accept`` compared exactly, as the real server does: XML/Atom → atom,
-    JSON → json, ``*/*`` or no header → atom, anything else → 406."""
-    if format_option is not None:
-        return format_option
-    accept = request.headers.get("accept")
-    if not accept:
-        return "atom"
-    if not accept.isascii():
-        raise PersoniumError("PR400-OD-0041", "Accept", accept)
-    types = {part.split(";", 1)[0].strip() for part in accept.split(",")}
-    if types & {"application/atom+xml", "application/xml"}:
-        return "atom"
-    if "application/json" in types:
-        return "json"
-    if "*/*" in types:
-        return "atom"
-    raise PersoniumError("PR406-OD-0001", accept)
 
 
 def query_params(request: Request) -> dict[str, str]:

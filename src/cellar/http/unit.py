@@ -9,11 +9,13 @@ from starlette.responses import Response
 from cellar.auth.credentials import require_unit_access
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
-from cellar.http.odata import ODataRoot, serve_odata
+from cellar.http.odata import serve_odata
 from cellar.odata.model import EntityModel, EntityType
+from cellar.odata.service import ServiceRoot
+from cellar.odata.table_stores import TABLE_STORES
 from cellar.unit.cells import CELL, CellHooks
 
-UNIT_CTL = EntityModel("UnitCtl", (CELL,))
+UNIT_CTL = EntityModel("UnitCtl", (CELL,), TABLE_STORES)
 
 
 def unit_metadata(ctx: RequestContext) -> dict[str, object]:
@@ -36,9 +38,8 @@ async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -
     def authorize(etype: EntityType | None, kind: str) -> None:
         require_unit_access(caller.access, unit_url)
 
-    root = ODataRoot(UNIT_CTL, f"{unit_url}__ctl/", ctx.services.storage, caller, authorize,
-                     scope=lambda tx: {}, hooks={"Cell": CellHooks()})
-    return await serve_odata(request, root, segments)
+    root = ServiceRoot(UNIT_CTL, {}, f"{unit_url}__ctl/", caller, authorize, hooks={"Cell": CellHooks()})
+    return await serve_odata(request, ctx.services.storage, segments, lambda tx: root)
 
 
 async def health(request: Request, ctx: RequestContext) -> Response:

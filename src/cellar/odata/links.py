@@ -1,4 +1,5 @@
-"""Links between entities: N:1 as a foreign key on the child row, N:N as rows of the links table.
+"""Links between table-backed entities: N:1 as a foreign key on the child row, N:N as rows of the
+links table — the :class:`~cellar.odata.store.LinkStore` of control objects.
 
 Both kinds are reached the same way from a navigation property, so ``$links``, navigation reads
 and creates, ``$expand`` and delete semantics need no per-pair code.
@@ -12,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 
 from cellar.errors import PersoniumError
 from cellar.odata.model import EntityType, NavigationProperty, NavKind, ParentLink
-from cellar.odata.store import Entity, TableStore, now_ms
+from cellar.odata.store import Entity, EntityStore, now_ms
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 
@@ -33,23 +34,22 @@ def _ends(a: Entity, b: Entity) -> tuple[str, str, str, str]:
 
 
 class Links:
-    def __init__(self, source_store: TableStore) -> None:
+    def __init__(self, source_store: EntityStore) -> None:
         self.store = source_store
         self.model = source_store.model
 
-    def target_store(self, nav: NavigationProperty) -> TableStore:
-        return self.store.store_for(self.model.type(nav.target))
+    def target_store(self, nav: NavigationProperty) -> EntityStore:
+        return self.model.store(self.model.type(nav.target), self.store.scope)
 
-    def related(self, source: Entity, nav: NavigationProperty, target: TableStore) -> ColumnElement[bool]:
+    def related(self, source: Entity, nav: NavigationProperty, target: EntityStore) -> ColumnElement[bool]:
         """A condition on the target table selecting the entities related to ``source``."""
-        table = target.table
         if nav.kind is NavKind.PARENT:
             link = source.etype.parent_link(nav.name)
             assert link is not None
-            return table.c.id == source.hidden.get(link.column)
+            return target.column("id") == source.hidden.get(link.column)
         if nav.kind is NavKind.CHILDREN:
-            return table.c[child_link(target.etype, source.etype).column] == source.id
-        return table.c.id.in_(self._many_ids(source, target.etype.name))
+            return target.column(child_link(target.etype, source.etype).column) == source.id
+        return target.column("id").in_(self._many_ids(source, target.etype.name))
 
     def _many_ids(self, source: Entity, target_type: str) -> Any:
         L = tables.links
@@ -103,7 +103,7 @@ class Links:
 
     def _write_parent(self, tx: Transaction, child: Entity, link: ParentLink, parent: Entity | None) -> None:
         """Re-parent a child; its key changes with the parent, so it must stay unique (PR409-OD-0005)."""
-        store = self.store.store_for(child.etype)
+        store = self.model.store(child.etype, self.store.scope)
         new_key = dict(child.key_values)
         for mine, theirs in link.keys:
             new_key[mine] = None if parent is None else parent.values.get(theirs)

@@ -1,13 +1,21 @@
-"""Entity data model: the tables of definitions that drive the generic entity-set implementation."""
+"""Entity data model: the definitions that drive the generic entity-set implementation.
+
+A model says what its types are and where their entities live: its :class:`StoreFactory` hands the
+engine one store per entity type, so a type defined at run time (user OData, whose definitions are
+rows of the database) is served by the same code as a control object backed by a table of its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Table
+
+if TYPE_CHECKING:
+    from cellar.odata.store import EntityStore, LinkStore
 
 #: Checks one property value after its JSON type was verified; raises PersoniumError.
 Check = Callable[[str, Any], None]
@@ -26,6 +34,7 @@ JSON_TYPES: dict[str, tuple[type, ...]] = {
 @dataclass(frozen=True)
 class Property:
     name: str
+    #: An ``Edm.*`` type, or the name of a :class:`ComplexType` of the model.
     edm_type: str = "Edm.String"
     nullable: bool = True
     #: A value, or a zero-argument callable producing one (e.g. a generated id).
@@ -37,8 +46,22 @@ class Property:
     def column_name(self) -> str:
         return self.column or self.name.lower()
 
+    #: ``Collection(type)``: a JSON array of values of ``edm_type``.
+    collection: bool = False
+
     def default_value(self) -> Any:
         return self.default() if callable(self.default) else self.default
+
+
+@dataclass(frozen=True)
+class ComplexType:
+    """A named structure of properties, the value of a property (user OData ``ComplexType``)."""
+
+    name: str
+    properties: tuple[Property, ...]
+
+    def property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
 
 
 class NavKind(Enum):
@@ -84,13 +107,15 @@ class KeyPart:
 class EntityType:
     name: str
     namespace: str
-    table: Table
     key: tuple[KeyPart, ...]
     properties: tuple[Property, ...]
     navigation: tuple[NavigationProperty, ...] = ()
     parents: tuple[ParentLink, ...] = ()
-    read_privilege: str | None = None
-    write_privilege: str | None = None
+    #: The table of a table-backed type (control objects); None where the model's stores keep
+    #: entities elsewhere (user data).
+    table: Table | None = None
+    #: An open type also takes properties its definition does not name (dynamic properties).
+    open: bool = False
 
     @property
     def qualified_name(self) -> str:
@@ -106,15 +131,35 @@ class EntityType:
         return next((p for p in self.parents if p.nav == nav), None)
 
 
+class StoreFactory(Protocol):
+    """Where a model's entities and links live."""
+
+    def entity_store(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any]) -> EntityStore: ...
+
+    def link_store(self, store: EntityStore) -> LinkStore: ...
+
+
 @dataclass(frozen=True)
 class EntityModel:
     """The entity types of one service root (``UnitCtl``, ``CellCtl``, or a user OData schema)."""
 
     namespace: str
     types: tuple[EntityType, ...]
+    stores: StoreFactory
+    complex_types: tuple[ComplexType, ...] = ()
+    _by_name: dict[str, EntityType] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {t.name: t for t in self.types})
 
     def type(self, name: str) -> EntityType:
-        return next(t for t in self.types if t.name == name)
+        return self._by_name[name]
 
     def find(self, name: str) -> EntityType | None:
-        return next((t for t in self.types if t.name == name), None)
+        return self._by_name.get(name)
+
+    def complex_type(self, name: str) -> ComplexType | None:
+        return next((t for t in self.complex_types if t.name == name), None)
+
+    def store(self, etype: EntityType, scope: Mapping[str, Any]) -> EntityStore:
+        return self.stores.entity_store(self, etype, scope)

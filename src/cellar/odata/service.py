@@ -18,17 +18,17 @@ from cellar.events.bus import Event
 from cellar.odata.body import validate_entity
 from cellar.odata.compile import compile_filter, compile_orderby, compile_search
 from cellar.odata.keys import format_key
-from cellar.odata.links import Links, child_link
+from cellar.odata.links import child_link
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, NavKind
 from cellar.odata.query.options import QueryOptions
-from cellar.odata.store import Entity, TableStore
+from cellar.odata.store import Entity, EntityStore
 from cellar.storage.uow import Transaction
 
 
 class EntityHooks:
     """Per-type behaviour around the generic operations; every method is optional."""
 
-    def visible(self, caller: Caller, store: TableStore) -> ColumnElement[bool] | None:
+    def visible(self, caller: Caller, store: EntityStore) -> ColumnElement[bool] | None:
         """An extra condition on lists (e.g. only the unit user's own cells)."""
         return None
 
@@ -53,17 +53,31 @@ class ListResult:
     count: int | None
 
 
+#: Raises unless the caller may do ``kind`` ("read", "write", "options-links"; "options-root" with no
+#: entity type) on the entity type.
+Authorizer = Callable[[EntityType | None, str], None]
+
+
 @dataclass(frozen=True)
 class ServiceRoot:
-    """Where entity sets live: the model, the scope columns (e.g. ``cell_id``) and the root URL."""
+    """One OData service root as one request sees it: the model, the scope columns (e.g.
+    ``cell_id``), the root URL, who calls and how their access is decided."""
 
     model: EntityModel
     scope: Mapping[str, Any]
     url: str
+    caller: Caller
+    authorize: Authorizer
     hooks: Mapping[str, EntityHooks]
     event_prefix: str | None = None
     #: Called in the transaction of every write (entities and links), e.g. to invalidate caches.
     on_write: Callable[[Transaction], None] | None = None
+
+    def entity_type(self, name: str) -> EntityType:
+        etype = self.model.find(name)
+        if etype is None:
+            raise PersoniumError("PR404-OD-0001")
+        return etype
 
     def service(self, etype: EntityType) -> EntitySetService:
         return EntitySetService(self, etype)
@@ -75,35 +89,35 @@ class EntitySetService:
     def __init__(self, root: ServiceRoot, etype: EntityType) -> None:
         self.root = root
         self.etype = etype
-        self.store = TableStore(root.model, etype, root.scope)
-        self.links = Links(self.store)
+        self.store = root.model.store(etype, root.scope)
+        self.links = root.model.stores.link_store(self.store)
         self.hooks = root.hooks.get(etype.name) or EntityHooks()
 
     def uri(self, entity: Entity) -> str:
         return f"{self.root.url}{entity.etype.name}{format_key(entity.etype, entity.key_values)}"
 
     # --- reads ----------------------------------------------------------------------------------
-    def get(self, tx: Transaction, caller: Caller, key: Mapping[str, Any]) -> Entity:
+    def get(self, tx: Transaction, key: Mapping[str, Any]) -> Entity:
         entity = self.store.find(tx, key)
         if entity is None:
             raise PersoniumError("PR404-OD-0002")
-        self.hooks.check_access(caller, entity)
+        self.hooks.check_access(self.root.caller, entity)
         return entity
 
-    def list(self, tx: Transaction, caller: Caller, options: QueryOptions) -> ListResult:
-        where = self._where(caller, options)
+    def list(self, tx: Transaction, options: QueryOptions) -> ListResult:
+        where = self._where(options)
         order = compile_orderby(options.orderby, self.store.resolve) if options.orderby else []
         entities = self.store.select(tx, where, order, options.top, options.skip)
         count = self.store.count(tx, where) if options.inlinecount else None
         return ListResult(entities, count)
 
-    def _where(self, caller: Caller, options: QueryOptions) -> ColumnElement[bool]:
+    def _where(self, options: QueryOptions) -> ColumnElement[bool]:
         conditions: list[ColumnElement[bool]] = []
         if options.filter is not None:
             conditions.append(compile_filter(options.filter, self.store.resolve))
         if options.q:
             conditions.append(compile_search(options.q, self.store.string_columns()))
-        visible = self.hooks.visible(caller, self.store)
+        visible = self.hooks.visible(self.root.caller, self.store)
         if visible is not None:
             conditions.append(visible)
         where: ColumnElement[bool] = true()
@@ -112,43 +126,43 @@ class EntitySetService:
         return where
 
     # --- writes ---------------------------------------------------------------------------------
-    def create(self, tx: Transaction, caller: Caller, body: dict[str, Any]) -> Entity:
+    def create(self, tx: Transaction, body: dict[str, Any]) -> Entity:
         values = validate_entity(self.etype, body, partial=False)
         self._check_key_not_null(values)
         if self.store.find(tx, {p.name: values.get(p.name) for p in self.etype.key}) is not None:
             raise PersoniumError("PR409-OD-0003")
-        hidden = self.hooks.before_create(tx, caller, values)
+        hidden = self.hooks.before_create(tx, self.root.caller, values)
         entity = self.store.insert(tx, values, hidden)
         self._emit(tx, "create", entity)
         return entity
 
-    def replace(self, tx: Transaction, caller: Caller, key: Mapping[str, Any], body: dict[str, Any],
+    def replace(self, tx: Transaction, key: Mapping[str, Any], body: dict[str, Any],
                 if_match: str | None) -> Entity:
-        return self._update(tx, caller, key, validate_entity(self.etype, body, partial=False), if_match, "update")
+        return self._update(tx, key, validate_entity(self.etype, body, partial=False), if_match, "update")
 
-    def merge(self, tx: Transaction, caller: Caller, key: Mapping[str, Any], body: dict[str, Any],
+    def merge(self, tx: Transaction, key: Mapping[str, Any], body: dict[str, Any],
               if_match: str | None) -> Entity:
-        return self._update(tx, caller, key, validate_entity(self.etype, body, partial=True), if_match, "merge")
+        return self._update(tx, key, validate_entity(self.etype, body, partial=True), if_match, "merge")
 
-    def _update(self, tx: Transaction, caller: Caller, key: Mapping[str, Any], values: dict[str, Any],
+    def _update(self, tx: Transaction, key: Mapping[str, Any], values: dict[str, Any],
                 if_match: str | None, op: str) -> Entity:
-        entity = self.get(tx, caller, key)
+        entity = self.get(tx, key)
         check_if_match(if_match, entity)
         self._check_key_not_null({**entity.values, **values})
         new_key = {p.name: values.get(p.name, entity.values.get(p.name)) for p in self.etype.key}
         if new_key != entity.key_values and self.store.find(tx, new_key) is not None:
             raise PersoniumError("PR409-OD-0003")
-        hidden = self.hooks.before_update(tx, caller, entity, values)
+        hidden = self.hooks.before_update(tx, self.root.caller, entity, values)
         updated = self.store.update(tx, entity, values, hidden)
         self._emit(tx, op, updated)
         return updated
 
-    def delete(self, tx: Transaction, caller: Caller, key: Mapping[str, Any], if_match: str | None) -> None:
+    def delete(self, tx: Transaction, key: Mapping[str, Any], if_match: str | None) -> None:
         """Refused while children hang on the entity (409); its N:N links go silently (notes §5.4)."""
-        entity = self.get(tx, caller, key)
+        entity = self.get(tx, key)
         check_if_match(if_match, entity)
         self.links.check_no_children(tx, entity)
-        self.hooks.before_delete(tx, caller, entity)
+        self.hooks.before_delete(tx, self.root.caller, entity)
         self.links.drop_many(tx, entity)
         self.store.delete(tx, entity)
         self._emit(tx, "delete", entity)
@@ -160,28 +174,28 @@ class EntitySetService:
             raise PersoniumError("PR404-OD-0003")
         return nav
 
-    def list_related(self, tx: Transaction, caller: Caller, source: Entity, nav: NavigationProperty,
+    def list_related(self, tx: Transaction, source: Entity, nav: NavigationProperty,
                      options: QueryOptions) -> tuple[EntitySetService, ListResult]:
         target = self.root.service(self.root.model.type(nav.target))
-        where = self._where_related(caller, target, source, nav, options)
+        where = self._where_related(target, source, nav, options)
         order = compile_orderby(options.orderby, target.store.resolve) if options.orderby else []
         entities = target.store.select(tx, where, order, options.top, options.skip)
         count = target.store.count(tx, where) if options.inlinecount else None
         return target, ListResult(entities, count)
 
-    def _where_related(self, caller: Caller, target: EntitySetService, source: Entity, nav: NavigationProperty,
+    def _where_related(self, target: EntitySetService, source: Entity, nav: NavigationProperty,
                        options: QueryOptions) -> ColumnElement[bool]:
-        return target._where(caller, options) & self.links.related(source, nav, target.store)
+        return target._where(options) & self.links.related(source, nav, target.store)
 
-    def create_related(self, tx: Transaction, caller: Caller, source: Entity, nav: NavigationProperty,
+    def create_related(self, tx: Transaction, source: Entity, nav: NavigationProperty,
                        body: dict[str, Any]) -> tuple[EntitySetService, Entity]:
         """POST to a navigation property: create the target, then link it to the source."""
         target = self.root.service(self.root.model.type(nav.target))
         if nav.kind is NavKind.CHILDREN:
             link = child_link(target.etype, self.etype)
             body = {**body, **{mine: source.values.get(theirs) for mine, theirs in link.keys}}
-            return target, target.create(tx, caller, body)
-        created = target.create(tx, caller, body)
+            return target, target.create(tx, body)
+        created = target.create(tx, body)
         self.add_link(tx, source, nav, created)
         return target, target.store.find_by_id(tx, created.id) or created
 
@@ -195,20 +209,18 @@ class EntitySetService:
 
     def find_related(self, tx: Transaction, source: Entity, nav: NavigationProperty,
                      key: Mapping[str, Any]) -> Entity | None:
-        target = self.store.store_for(self.root.model.type(nav.target))
-        return target.find(tx, key)
+        return self.root.model.store(self.root.model.type(nav.target), self.root.scope).find(tx, key)
 
-    def expand(self, tx: Transaction, caller: Caller, entities: list[Entity], names: list[str],
+    def expand(self, tx: Transaction, entities: list[Entity], names: list[str],
                limit: int) -> dict[str, dict[str, list[Entity]]]:
         """Related entities per entity id and navigation property, at most ``limit`` each."""
         navs = [self._expandable(name) for name in names]
         expanded: dict[str, dict[str, list[Entity]]] = {e.id: {} for e in entities}
         for entity in entities:
             for nav in navs:
-                target = self.store.store_for(self.root.model.type(nav.target))
+                target = self.root.model.store(self.root.model.type(nav.target), self.root.scope)
                 related = self.links.related(entity, nav, target)
-                expanded[entity.id][nav.name] = target.select(tx, related, [target.table.c.published.desc()],
-                                                              limit, 0)
+                expanded[entity.id][nav.name] = target.select(tx, related, target.newest_first(), limit, 0)
         return expanded
 
     def _expandable(self, name: str) -> NavigationProperty:

@@ -1,7 +1,10 @@
-"""Rows of statically-typed entity sets: one table per entity type, one column per property.
+"""Entities, the store seam the engine reads and writes them through, and the table-backed store.
 
-Key parts that name a parent (``_Box.Name``, ``_Relation._Box.Name``) are read through outer joins
-to the parent tables and written as the parent's id, so renaming a box keeps every link intact.
+:class:`EntityStore` and :class:`LinkStore` are what the generic operations need of storage; a model's
+:class:`~cellar.odata.model.StoreFactory` supplies them. :class:`TableStore` keeps statically-typed
+entity sets (control objects): one table per entity type, one column per property. Key parts that
+name a parent (``_Box.Name``, ``_Relation._Box.Name``) are read through outer joins to the parent
+tables and written as the parent's id, so renaming a box keeps every link intact.
 """
 
 from __future__ import annotations
@@ -10,14 +13,14 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
-from cellar.odata.model import EntityModel, EntityType, ParentLink
+from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
 from cellar.storage.uow import Transaction
 
 META_COLUMNS = ("id", "published", "updated", "version")
@@ -52,10 +55,70 @@ class Entity:
         return {part.name: self.values.get(part.name) for part in self.etype.key}
 
 
+class EntityStore(Protocol):
+    """The entities of one type within one scope (e.g. one cell), as the generic operations use them.
+
+    Queries are SQL conditions over the store's own columns, so ``$filter`` and ``$orderby`` compile
+    to SQL whatever keeps the entities (``resolve`` maps property names to columns)."""
+
+    model: EntityModel
+    etype: EntityType
+    scope: dict[str, Any]
+
+    def resolve(self, name: str) -> ColumnRef | None: ...
+
+    def string_columns(self) -> list[ColumnElement[Any]]: ...
+
+    def column(self, name: str) -> ColumnElement[Any]:
+        """A stored column by name, hidden ones included (``id``, ``owner``), for hook conditions."""
+        ...
+
+    def newest_first(self) -> list[ColumnElement[Any]]: ...
+
+    def find(self, tx: Transaction, key: Mapping[str, Any]) -> Entity | None: ...
+
+    def find_by_id(self, tx: Transaction, entity_id: str) -> Entity | None: ...
+
+    def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
+               top: int, skip: int) -> list[Entity]: ...
+
+    def count(self, tx: Transaction, where: ColumnElement[bool]) -> int: ...
+
+    def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool: ...
+
+    def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity: ...
+
+    def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
+               hidden: Mapping[str, Any] | None = None) -> Entity: ...
+
+    def delete(self, tx: Transaction, entity: Entity) -> None: ...
+
+
+class LinkStore(Protocol):
+    """Links from the entities of one store, reached through navigation properties."""
+
+    def related(self, source: Entity, nav: NavigationProperty, target: EntityStore) -> ColumnElement[bool]:
+        """A condition on ``target`` selecting the entities related to ``source``."""
+        ...
+
+    def add(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None: ...
+
+    def remove(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None: ...
+
+    def check_no_children(self, tx: Transaction, entity: Entity) -> None:
+        """Raise PR409-OD-0001 while entities hang on this one (notes §5.4)."""
+        ...
+
+    def drop_many(self, tx: Transaction, entity: Entity) -> None:
+        """Forget the entity's N:N links (they go silently with it)."""
+        ...
+
+
 class TableStore:
-    """SQL for one entity type within one scope (e.g. one cell)."""
+    """SQL for one table-backed entity type within one scope (e.g. one cell)."""
 
     def __init__(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any]) -> None:
+        assert etype.table is not None, f"{etype.name} is not table-backed"
         self.model = model
         self.etype = etype
         self.table: Table = etype.table
@@ -64,8 +127,11 @@ class TableStore:
         #: Key parts read from parent tables (``_Box.Name``), selected under their own names.
         self.link_parts = [name for name in self.key_columns if etype.property(name) is None]
 
-    def store_for(self, etype: EntityType) -> TableStore:
-        return TableStore(self.model, etype, self.scope)
+    def column(self, name: str) -> ColumnElement[Any]:
+        return self.table.c[name]
+
+    def newest_first(self) -> list[ColumnElement[Any]]:
+        return [self.table.c.published.desc()]
 
     # --- query building -------------------------------------------------------------------------
     def resolve(self, name: str) -> ColumnRef | None:
@@ -176,7 +242,7 @@ class TableStore:
             if link.required:
                 raise PersoniumError("PR400-OD-0009", first)
             return None
-        parent = self.store_for(self.model.type(link.target)).find(tx, key)
+        parent = self.model.store(self.model.type(link.target), self.scope).find(tx, key)
         if parent is None:
             raise PersoniumError("PR400-OD-0024", values.get(first))
         return parent.id
@@ -207,6 +273,7 @@ def _joined_keys(model: EntityModel, etype: EntityType, table: Any,
             columns[part.name] = table.c[prop.column_name]
     for link in etype.parents:
         target = model.type(link.target)
+        assert target.table is not None
         alias = target.table.alias(f"{table.name}__{link.nav.strip('_').lower()}")
         source = source.join(alias, table.c[link.column] == alias.c.id, isouter=True)
         source, target_columns = _joined_keys(model, target, alias, source)

@@ -12,16 +12,16 @@ from cellar.events.bus import Event
 from cellar.odata.checks import CELL_NAME, pattern
 from cellar.odata.model import EntityType, KeyPart, Property
 from cellar.odata.service import EntityHooks
-from cellar.odata.store import Entity, TableStore
+from cellar.odata.store import Entity, EntityStore
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 
 CELL = EntityType(
     name="Cell",
     namespace="UnitCtl",
-    table=tables.cells,
     key=(KeyPart("Name"),),
     properties=(Property("Name", nullable=False, checks=(pattern(CELL_NAME),)),),
+    table=tables.cells,
 )
 
 
@@ -31,10 +31,10 @@ def owner_of(caller: Caller) -> str | None:
 
 
 class CellHooks(EntityHooks):
-    def visible(self, caller: Caller, store: TableStore) -> ColumnElement[bool] | None:
+    def visible(self, caller: Caller, store: EntityStore) -> ColumnElement[bool] | None:
         if caller.access.sees_all_cells:
             return None
-        return store.table.c.owner == caller.access.subject
+        return store.column("owner") == caller.access.subject
 
     def check_access(self, caller: Caller, entity: Entity) -> None:
         check_owner(caller, entity.hidden.get("owner"))
