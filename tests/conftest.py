@@ -46,8 +46,13 @@ class Backend:
 
 def _postgres_url() -> str:
     """One database per xdist worker, so parallel workers never see each other's rows."""
+    return new_postgres_database("")
+
+
+def new_postgres_database(suffix: str) -> str:
+    """The URL of an empty database of this xdist worker in the test cluster (emptied if left over)."""
     assert POSTGRES_URL
-    name = f"cellar_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = f"cellar_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}{suffix}"
     admin = create_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

@@ -1,14 +1,37 @@
-"""Versioned schema migrations, applied at start-up by every process (idempotent, serialised)."""
+"""Versioned schema migrations, applied at start-up by every process (idempotent, serialised).
+
+Every step is frozen: one function that writes out, in its own ``_metadata(…)``, exactly the tables and
+indexes it makes (or issues Core DDL: ``CreateIndex(…, if_not_exists=True)``, ``ALTER TABLE … ADD`` of a
+``CreateColumn``), with the helpers below, never objects of ``cellar.storage.tables``: editing tables.py
+cannot change what an old step does. Earlier tables it refers to are stand-ins, never created. A change to
+tables.py goes with a new step; ``tests/storage/test_migrations.py`` fails until both schemas agree."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex
 
-from cellar.storage import tables
 from cellar.storage.engine import Storage
 
 
@@ -19,22 +42,207 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
-def _create(*names: str) -> Callable[[Connection], None]:
-    def apply(conn: Connection) -> None:
-        for name in names:
-            tables.metadata.tables[name].create(conn)
+# --- frozen column helpers: what the steps below were written with; never change them ----------------------
 
-    return apply
+def _text(name: str, length: int, **kwargs: Any) -> Column[str]:
+    """A string column that compares bytewise ("C" collation on PostgreSQL, BINARY on SQLite)."""
+    return Column(name, String(length).with_variant(String(length, collation="C"), "postgresql"), **kwargs)
+
+
+def _entity_columns() -> list[Column[Any]]:
+    return [
+        Column("published", BigInteger, nullable=False),
+        Column("updated", BigInteger, nullable=False),
+        Column("version", Integer, nullable=False),
+    ]
+
+
+def _cell_id(primary_key: bool = False) -> Column[str]:
+    return Column("cell_id", String(32), ForeignKey("cells.id", ondelete="CASCADE"), nullable=False,
+                  primary_key=primary_key)
+
+
+def _keyed(meta: MetaData, name: str, *columns: Column[Any]) -> Table:
+    return Table(name, meta, Column("id", String(32), primary_key=True), _cell_id(), *columns,
+                 *_entity_columns())
+
+
+def _box_id() -> Column[str]:
+    return Column("box_id", String(32), ForeignKey("boxes.id"), nullable=True)
+
+
+def _existing(meta: MetaData, name: str, *columns: str) -> Table:
+    """A stand-in for a table of an earlier step, naming only the columns this step refers to."""
+    return Table(name, meta, *(Column(c) for c in columns or ("id",)), info={"existing": True})
+
+
+def _metadata(*referred: str) -> MetaData:
+    """A step's private ``MetaData``, with stand-ins for the earlier tables its foreign keys name."""
+    meta = MetaData()
+    for name in referred:
+        _existing(meta, name)
+    return meta
+
+
+def _create(conn: Connection, meta: MetaData, *, checkfirst: bool = False) -> None:
+    """Create the step's own tables and their indexes; a table that exists already fails the step
+    unless ``checkfirst``."""
+    own = [t for t in meta.sorted_tables if not t.info.get("existing")]
+    meta.create_all(conn, tables=own, checkfirst=checkfirst)
+
+
+# --- the steps ---------------------------------------------------------------------------------------------
+
+def _unit_and_cells(conn: Connection) -> None:
+    meta = _metadata()
+    Table("unit_kv", meta, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+    cells = Table(
+        "cells", meta,
+        Column("id", String(32), primary_key=True),
+        _text("name", 128, nullable=False, unique=True),
+        _text("owner", 1024, nullable=True),
+        Column("status", String(16), nullable=False, server_default="normal"),
+        *_entity_columns(),
+    )
+    Index("ix_cells_owner_name", cells.c.owner, cells.c.name)
+    Index("ix_cells_published", cells.c.published)
+    Index("ix_cells_updated", cells.c.updated)
+    _create(conn, meta)
+
+
+def _cell_control_objects(conn: Connection) -> None:
+    meta = _metadata("cells")
+    boxes = _keyed(meta, "boxes", _text("name", 128, nullable=False), _text("schema", 1024, nullable=True))
+    Index("uq_boxes_key", boxes.c.cell_id, boxes.c.name, unique=True)
+    Index("uq_boxes_schema", boxes.c.cell_id, boxes.c.schema, unique=True)
+    for name in ("roles", "relations"):
+        table = _keyed(meta, name, _text("name", 128, nullable=False), _box_id())
+        Index(f"uq_{name}_key", table.c.cell_id, table.c.name, func.coalesce(table.c.box_id, ""), unique=True)
+    accounts = _keyed(
+        meta, "accounts",
+        _text("name", 128, nullable=False),
+        _text("type", 1024, nullable=False),
+        _text("cell", 1024, nullable=True),
+        _text("ip_address_range", 1024, nullable=True),
+        _text("status", 32, nullable=False),
+        Column("hashed_credential", Text, nullable=True),
+        Column("hash_algorithm", String(32), nullable=True),
+    )
+    Index("uq_accounts_key", accounts.c.cell_id, accounts.c.name, unique=True)
+    ext_cells = _keyed(meta, "ext_cells", _text("url", 1024, nullable=False))
+    Index("uq_ext_cells_key", ext_cells.c.cell_id, ext_cells.c.url, unique=True)
+    ext_roles = _keyed(
+        meta, "ext_roles",
+        _text("ext_role", 1024, nullable=False),
+        Column("relation_id", String(32), ForeignKey("relations.id"), nullable=False),
+    )
+    Index("uq_ext_roles_key", ext_roles.c.cell_id, ext_roles.c.ext_role, ext_roles.c.relation_id, unique=True)
+    links = Table(
+        "links", meta,
+        _cell_id(),
+        Column("type1", String(64), primary_key=True),
+        Column("id1", String(32), primary_key=True),
+        Column("type2", String(64), primary_key=True),
+        Column("id2", String(32), primary_key=True),
+        Column("published", BigInteger, nullable=False),
+    )
+    Index("ix_links_reverse", links.c.type2, links.c.id2, links.c.type1)
+    _create(conn, meta)
+
+
+def _authentication(conn: Connection) -> None:
+    """As shipped: ``cell_properties`` was added to this step afterwards, so step 7 makes it."""
+    meta = _metadata("cells", "accounts")
+    Table(
+        "cell_keys", meta,
+        _cell_id(primary_key=True),
+        Column("kid", String(64), nullable=False),
+        Column("private_key", Text, nullable=False),
+        Column("created", BigInteger, nullable=False),
+    )
+    Table(
+        "auth_history", meta,
+        Column("account_id", String(32), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+        _cell_id(),
+        Column("last_authenticated", BigInteger, nullable=True),
+        Column("failed_count", Integer, nullable=False, server_default="0"),
+        Column("last_failed", BigInteger, nullable=True),
+    )
+    _create(conn, meta)
+
+
+def _access_control(conn: Connection) -> None:
+    meta = _metadata("cells")
+    Table(
+        "acls", meta,
+        _cell_id(primary_key=True),
+        Column("resource", String(1024), primary_key=True),
+        Column("body", Text, nullable=False),
+        *_entity_columns(),
+    )
+    _create(conn, meta)
+
+
+def _authorization_cache_versions(conn: Connection) -> None:
+    meta = _metadata("cells")
+    Table("cell_auth_versions", meta, _cell_id(primary_key=True), Column("version", BigInteger, nullable=False))
+    _create(conn, meta)
+
+
+def _box_webdav(conn: Connection) -> None:
+    """As shipped: the per-cell indexes came later, with step 7."""
+    meta = _metadata("cells")
+    nodes = Table(
+        "dav_nodes", meta,
+        Column("id", String(32), primary_key=True),
+        _cell_id(),
+        Column("box_id", String(32), nullable=False),
+        Column("parent_id", String(32), nullable=False),
+        _text("name", 256, nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("content_type", String(1024), nullable=True),
+        Column("content_length", BigInteger, nullable=True),
+        Column("blob_id", String(32), nullable=True),
+        Column("acl", Text, nullable=True),
+        Column("props", Text, nullable=True),
+        *_entity_columns(),
+    )
+    Index("uq_dav_nodes_child", nodes.c.box_id, nodes.c.parent_id, nodes.c.name, unique=True)
+    Table(
+        "dav_blobs", meta,
+        Column("id", String(32), primary_key=True),
+        _cell_id(),
+        Column("data", LargeBinary, nullable=False),
+    )
+    _create(conn, meta)
+
+
+def _unmigrated_additions(conn: Connection) -> None:
+    """What reached the schema without a step of its own: ``cell_properties`` (put into step 3 after it
+    had shipped) and the per-cell indexes of the WebDAV tables. A database whose steps 3 and 6 already
+    made them (code before this step existed) keeps them as they are."""
+    meta = _metadata("cells")
+    Table(
+        "cell_properties", meta,
+        _cell_id(primary_key=True),
+        Column("name", String(255), primary_key=True),
+        Column("namespace", String(1024), primary_key=True),
+        Column("xml", Text, nullable=False),
+    )
+    _create(conn, meta, checkfirst=True)
+    for table in ("dav_nodes", "dav_blobs"):
+        index = Index(f"ix_{table}_cell", _existing(meta, table, "cell_id").c.cell_id)
+        conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "unit and cells", _create("unit_kv", "cells")),
-    Migration(2, "cell control objects",
-              _create("boxes", "roles", "relations", "accounts", "ext_cells", "ext_roles", "links")),
-    Migration(3, "authentication", _create("cell_keys", "auth_history", "cell_properties")),
-    Migration(4, "access control", _create("acls")),
-    Migration(5, "authorization cache versions", _create("cell_auth_versions")),
-    Migration(6, "box webdav", _create("dav_nodes", "dav_blobs")),
+    Migration(1, "unit and cells", _unit_and_cells),
+    Migration(2, "cell control objects", _cell_control_objects),
+    Migration(3, "authentication", _authentication),
+    Migration(4, "access control", _access_control),
+    Migration(5, "authorization cache versions", _authorization_cache_versions),
+    Migration(6, "box webdav", _box_webdav),
+    Migration(7, "cell properties and per-cell webdav indexes", _unmigrated_additions),
 )
 
 _version_meta = MetaData()
@@ -44,8 +252,8 @@ schema_version = Table("cellar_schema_version", _version_meta, Column("version",
 _MIGRATION_LOCK = 7_311_952_001
 
 
-def migrate(storage: Storage) -> int:
-    """Bring the database to the newest version; returns it."""
+def migrate(storage: Storage, target: int | None = None) -> int:
+    """Bring the database to version ``target`` (the newest by default; never down); returns the version."""
     with storage.transaction("storage.migrate", write=True) as tx:
         conn = tx.conn
         if storage.caps.advisory_locks:
@@ -55,8 +263,9 @@ def migrate(storage: Storage) -> int:
         if current is None:
             conn.execute(insert(schema_version).values(version=0))
             current = 0
+        last = MIGRATIONS[-1].version if target is None else target
         for migration in MIGRATIONS:
-            if migration.version > current:
+            if current < migration.version <= last:
                 migration.apply(conn)
                 current = migration.version
         conn.execute(update(schema_version).values(version=current))
