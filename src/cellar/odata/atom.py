@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from cellar.odata.serialize import dynamic_values
 from cellar.odata.store import Entity
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -52,9 +53,20 @@ def _entry(parent: Any, entity: Entity, uri: str, root_url: str, select: Sequenc
     for prop in entity.etype.properties:
         if wanted is None or prop.name in wanted:
             _property(props, prop.name, prop.edm_type, entity.values[prop.name])
+    for name, value in dynamic_values(entity).items():
+        if wanted is None or name in wanted:
+            _property(props, name, _dynamic_type(value), value)
     _property(props, "__published", "Edm.DateTime", entity.published)
     _property(props, "__updated", "Edm.DateTime", entity.updated)
     return entry
+
+
+def _dynamic_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Edm.Boolean"
+    if isinstance(value, int):
+        return "Edm.Int64"
+    return "Edm.Double" if isinstance(value, float) else "Edm.String"
 
 
 def _property(parent: Any, name: str, edm_type: str, value: Any) -> None:

@@ -15,13 +15,17 @@ APP = "http://www.w3.org/2007/app"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
-def edmx_document(namespace: str, types: Sequence[EntityType]) -> bytes:
+def edmx_document(namespace: str, types: Sequence[EntityType], complex_types: Sequence[ComplexType] = ()) -> bytes:
     root = etree.Element(f"{{{EDMX}}}Edmx", nsmap={"edmx": EDMX, "m": METADATA}, Version="1.0")
     services = etree.SubElement(root, f"{{{EDMX}}}DataServices")
     services.set(f"{{{METADATA}}}DataServiceVersion", "1.0")
     schema = etree.SubElement(services, f"{{{EDM}}}Schema", nsmap={None: EDM}, Namespace=namespace)
     for etype in types:
         _entity_type(schema, etype)
+    for complex_type in complex_types:
+        element = etree.SubElement(schema, f"{{{EDM}}}ComplexType", Name=complex_type.name)
+        for prop in complex_type.properties:
+            _property(element, prop.name, _type_name(namespace, prop.edm_type, prop.collection), prop.nullable)
     container = etree.SubElement(schema, f"{{{EDM}}}EntityContainer", Name=namespace)
     container.set(f"{{{METADATA}}}IsDefaultEntityContainer", "true")
     for etype in types:
@@ -31,6 +35,8 @@ def edmx_document(namespace: str, types: Sequence[EntityType]) -> bytes:
 
 def _entity_type(schema: etree._Element, etype: EntityType) -> None:
     element = etree.SubElement(schema, f"{{{EDM}}}EntityType", Name=etype.name)
+    if etype.open:
+        element.set("OpenType", "true")
     key = etree.SubElement(element, f"{{{EDM}}}Key")
     for part in etype.key:
         etree.SubElement(key, f"{{{EDM}}}PropertyRef", Name=part.name)
@@ -38,13 +44,19 @@ def _entity_type(schema: etree._Element, etype: EntityType) -> None:
         if etype.property(part.name) is None:
             _property(element, part.name, "Edm.String", part.nullable)
     for prop in etype.properties:
-        _property(element, prop.name, prop.edm_type, prop.nullable)
+        _property(element, prop.name, _type_name(etype.namespace, prop.edm_type, prop.collection), prop.nullable)
     _property(element, "__published", "Edm.DateTime", False, precision="3")
     _property(element, "__updated", "Edm.DateTime", False, precision="3")
     for nav in etype.navigation:
         etree.SubElement(element, f"{{{EDM}}}NavigationProperty", Name=nav.name,
                          Relationship=f"{etype.namespace}.{etype.name}-{nav.target}",
                          FromRole=etype.name, ToRole=nav.target)
+
+
+def _type_name(namespace: str, edm_type: str, collection: bool) -> str:
+    """``Edm.*`` as is, a complex type qualified by the schema's namespace; ``Collection(…)`` around."""
+    name = edm_type if edm_type.startswith("Edm.") else f"{namespace}.{edm_type}"
+    return f"Collection({name})" if collection else name
 
 
 def _property(parent: etree._Element, name: str, edm_type: str, nullable: bool, **extra: str) -> None:

@@ -46,7 +46,8 @@ def render(root: ServiceRoot, result: Result) -> Reply:
             return Reply(200, dict(ODATA_HEADERS), service_document(root.url, names),
                          "application/atomsvc+xml;charset=utf-8")
         case MetadataDocument():
-            return Reply(200, dict(ODATA_HEADERS), edmx_document(root.model.namespace, root.model.types),
+            model = root.model
+            return Reply(200, dict(ODATA_HEADERS), edmx_document(model.namespace, model.types, model.complex_types),
                          "application/xml;charset=utf-8")
         case EntityRead():
             return _entity(root, result)

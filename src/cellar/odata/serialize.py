@@ -29,12 +29,24 @@ def entity_json(entity: Entity, uri: str, select: Sequence[str] | None = None) -
     for part in etype.key:
         if "." in part.name and (wanted is None or part.name in wanted):
             out[part.name] = entity.values.get(part.name)
+    for name, value in dynamic_values(entity).items():
+        if wanted is None or name in wanted:
+            out[name] = value
     out["__published"] = odata_date(entity.published)
     out["__updated"] = odata_date(entity.updated)
     for nav in etype.navigation:
         if wanted is None or nav.name in wanted:
             out[nav.name] = {"__deferred": {"uri": f"{uri}/{nav.name}"}}
     return out
+
+
+def dynamic_values(entity: Entity) -> dict[str, Any]:
+    """An open type's undeclared properties: values that name neither a property nor a key part."""
+    etype = entity.etype
+    if not etype.open:
+        return {}
+    declared = {p.name for p in etype.properties} | {k.name for k in etype.key}
+    return {name: value for name, value in entity.values.items() if name not in declared}
 
 
 def single(entity_dict: dict[str, Any]) -> dict[str, Any]:

@@ -127,7 +127,7 @@ class EntitySetService:
 
     # --- writes ---------------------------------------------------------------------------------
     def create(self, tx: Transaction, body: dict[str, Any]) -> Entity:
-        values = validate_entity(self.etype, body, partial=False)
+        values = self._validated(body, partial=False)
         self._check_key_not_null(values)
         if self.store.find(tx, {p.name: values.get(p.name) for p in self.etype.key}) is not None:
             raise PersoniumError("PR409-OD-0003")
@@ -138,11 +138,14 @@ class EntitySetService:
 
     def replace(self, tx: Transaction, key: Mapping[str, Any], body: dict[str, Any],
                 if_match: str | None) -> Entity:
-        return self._update(tx, key, validate_entity(self.etype, body, partial=False), if_match, "update")
+        return self._update(tx, key, self._validated(body, partial=False), if_match, "update")
 
     def merge(self, tx: Transaction, key: Mapping[str, Any], body: dict[str, Any],
               if_match: str | None) -> Entity:
-        return self._update(tx, key, validate_entity(self.etype, body, partial=True), if_match, "merge")
+        return self._update(tx, key, self._validated(body, partial=True), if_match, "merge")
+
+    def _validated(self, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        return validate_entity(self.root.model, self.etype, body, partial=partial)
 
     def _update(self, tx: Transaction, key: Mapping[str, Any], values: dict[str, Any],
                 if_match: str | None, op: str) -> Entity:
