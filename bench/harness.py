@@ -3,11 +3,12 @@
 * ``Server``: a real ``cellar serve`` on 127.0.0.1 and a free port, with a fresh temporary data
   dir (or a fresh PostgreSQL database next to ``--database-url``), its own master token and
   ``CELLAR_WORKERS``; ``start()`` waits until it answers (and refuses non-loopback listeners),
-  ``stop()`` stops it by PID (SIGTERM, then SIGKILL of its own process group).
+  ``stop()`` stops it by PID (SIGTERM, then SIGKILL of its own process group). Subclasses launch
+  another process the same way (``command()``, ``environment()``: bench/dav.py's references).
 * ``run_load``: one load phase with ``wrk`` + ``bench/lua/cellar.lua`` (or the asyncio client),
   bounded by a duration and a request cap, with CPU accounting (server / everything else).
-* ``bulk_post`` / ``populate``: fast concurrent creation of fixtures with a raw asyncio HTTP/1.1
-  client, bounded in time; ``count_entities`` via ``$inlinecount=allpages&$top=0``.
+* ``bulk_send`` / ``bulk_post`` / ``populate``: fast concurrent creation of fixtures with a raw
+  asyncio HTTP/1.1 client, bounded in time; ``count_entities`` via ``$inlinecount=allpages&$top=0``.
 * ``Server.sample_memory``: peak RSS (``VmHWM``) of the server process and its workers.
 * ``print_table`` / ``rss_line`` / ``ratio_line`` / ``print_footer``: the printed report.
 """
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -172,11 +173,14 @@ class Server:
         self.pg = PostgresDatabase(database_url) if database_url else None
         self.peak: list[tuple[int, str, int, int]] = []  # (pid, role, VmHWM kB, VmRSS kB)
 
-    def start(self, timeout: float = 60.0) -> None:
-        if self.pg:
-            self.pg.create()
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+    #: what ``start()``'s messages call the process
+    label = "cellar serve"
+
+    def command(self) -> list[str]:
+        return cellar_command()
+
+    def environment(self) -> dict[str, str]:
+        """The process environment: the caller's, with this server's ``CELLAR_*`` settings."""
         env = {
             **os.environ,
             "CELLAR_HOST": "127.0.0.1",
@@ -191,23 +195,33 @@ class Server:
             env["CELLAR_DATABASE_URL"] = self.pg.url
         else:
             env.pop("CELLAR_DATABASE_URL", None)
+        return env
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Launch ``command()`` in its own session, wait until ``GET /`` answers below 500 and all
+        workers run; refuse a listener that is not loopback only."""
+        if self.pg:
+            self.pg.create()
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = self.environment()
         log_file = open(self.data_dir / "server.log", "wb")
         self.proc = subprocess.Popen(
-            cellar_command(), env=env, cwd=self.data_dir, stdout=log_file, stderr=subprocess.STDOUT,
+            self.command(), env=env, cwd=self.data_dir, stdout=log_file, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
         log_file.close()
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"cellar serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.label} exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 if httpx.get(self.base + "/", timeout=2).status_code < 500:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"cellar serve did not answer GET / within {timeout}s:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.label} did not answer GET / within {timeout}s:\n{self.log_tail()}")
             time.sleep(0.1)
         addresses = listening_addresses(self.port)
         if addresses and addresses != {"127.0.0.1"}:
@@ -216,7 +230,24 @@ class Server:
             deadline = time.monotonic() + timeout
             while len(self.workers_pids()) < self.workers and time.monotonic() < deadline:
                 time.sleep(0.1)
-        log(f"{self.tag}: cellar serve pid {self.proc.pid}, workers={self.workers}, {self.base}")
+        log(f"{self.tag}: {self.label} pid {self.proc.pid}, workers={self.workers}, {self.base}")
+
+    def wait_idle(self, timeout: float = 20.0, interval: float = 0.25, busy: float = 0.1) -> bool:
+        """Wait until the server's processes use less than ``busy`` cores over ``interval``: the
+        requests a load generator left in flight when it stopped (a slow PROPFIND queue can take
+        seconds) must not run into the next phase. At most ``timeout`` seconds; False if not idle."""
+        if self.proc is None:
+            return True
+        pids = [self.proc.pid, *self.descendants()]
+        deadline = time.monotonic() + timeout
+        last = cpu_seconds(pids)[1]
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            now = cpu_seconds(pids)[1]
+            if (now - last) / interval < busy:
+                return True
+            last = now
+        return False
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -322,12 +353,15 @@ def raise_on_sigterm() -> None:
 
 @dataclass
 class Load:
-    """What to send: ``mode`` is fixed (GET ``path``), create (POST unique names), retrieve, or
-    post (POST ``body`` to ``path``, again and again).
+    """What to send: ``mode`` is fixed (``method`` on ``path``), create (POST unique names), put
+    (PUT unique files), retrieve, or post (POST ``body`` to ``path``, again and again).
 
     create POSTs ``{"Name": "<prefix><n>"}`` to ``post_path`` with n = 0, 1, ... < ``name_count``;
     retrieve GETs ``get_template`` with ``{}`` replaced by ``<prefix><random n < name_count>``;
-    post sends ``body`` with ``Content-Type: <content_type>``.
+    put PUTs ``body`` to ``put_path(n)`` (``<post_path><n % spread>/<prefix><n>.txt``: unique files
+    spread over ``spread`` collections) with n = 0, 1, ... < ``name_count``;
+    post sends ``body`` with ``Content-Type: <content_type>`` (also the Content-Type of put).
+    ``depth``: a ``Depth`` header on every request when not empty (PROPFIND).
     ``token``: the bearer token sent (None: the server's master token; "": no Authorization header).
     """
 
@@ -343,13 +377,20 @@ class Load:
     token: str | None = None
     body: str = ""
     content_type: str = "application/json"
+    method: str = "GET"
+    depth: str = ""
+    spread: int = 1
+
+    def put_path(self, n: int) -> str:
+        return f"{self.post_path}{n % self.spread}/{self.prefix}{n}.txt"
 
     def bearer(self, server: Server) -> str:
         return server.token if self.token is None else self.token
 
     def headers(self, server: Server) -> dict[str, str]:
         token = self.bearer(server)
-        return {**({"Authorization": f"Bearer {token}"} if token else {}), "Accept": "application/json"}
+        return {**({"Authorization": f"Bearer {token}"} if token else {}), "Accept": "application/json",
+                **({"Depth": self.depth} if self.depth else {})}
 
 
 def odata_query(collection: str, filter_expr: str | None = None, top: int | None = None, **extra: str) -> str:
@@ -395,7 +436,8 @@ def run_wrk(server: Server, load: Load, duration: float, max_requests: int) -> R
         **os.environ, "WRK_MODE": load.mode, "WRK_TOKEN": load.bearer(server), "WRK_PREFIX": load.prefix,
         "WRK_COUNT": str(load.name_count), "WRK_THREADS": "1", "WRK_MAX": str(max_requests),
         "WRK_POST_PATH": load.post_path, "WRK_GET_HEAD": get_head, "WRK_GET_TAIL": get_tail,
-        "WRK_BODY": load.body, "WRK_CONTENT_TYPE": load.content_type,
+        "WRK_BODY": load.body, "WRK_CONTENT_TYPE": load.content_type, "WRK_METHOD": load.method,
+        "WRK_DEPTH": load.depth, "WRK_SPREAD": str(load.spread),
     }
     cmd = ["wrk", "-t1", f"-c{load.clients}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
            "--latency", "-s", str(LUA_SCRIPT), server.base + load.path]
@@ -426,7 +468,8 @@ def run_wrk(server: Server, load: Load, duration: float, max_requests: int) -> R
     result.posts = posts
     if not result.requests:
         result.failed = "wrk failed: " + " ".join(text.split())[:200]
-    result.cap_hit = result.requests >= max_requests or (load.mode == "create" and posts >= load.name_count)
+    names_used_up = load.mode in ("create", "put") and posts >= load.name_count
+    result.cap_hit = result.requests >= max_requests or names_used_up
     return result
 
 
@@ -523,13 +566,18 @@ async def _run_python(server: Server, load: Load, duration: float, max_requests:
                         return
                     method, path, counter = "POST", load.post_path, counter + 1
                     body = json.dumps({"Name": f"{load.prefix}{counter - 1}"}).encode()
+                elif load.mode == "put":
+                    if counter >= load.name_count:
+                        result.cap_hit = True
+                        return
+                    method, path, body, counter = "PUT", load.put_path(counter), load.body.encode(), counter + 1
                 elif load.mode == "retrieve":
                     method = "GET"
                     path = load.get_template.replace("{}", f"{load.prefix}{rng.randrange(load.name_count)}")
                 elif load.mode == "post":
                     method, path, body = "POST", load.path, load.body.encode()
                 else:
-                    method, path = "GET", load.path
+                    method, path = load.method, load.path
                 t0 = time.perf_counter()
                 try:
                     status, _ = await conn.request(method, path, body, content_type=load.content_type)
@@ -574,6 +622,8 @@ def cpu_seconds(pids: list[int]) -> tuple[float, float, float]:
 
 
 def run_load(server: Server, load: Load, duration: float, max_requests: int, use_wrk: bool) -> Result:
+    if not server.wait_idle():
+        log(f"{server.tag}: still busy after 20 s (the previous phase's requests?); measuring anyway")
     log(f"{server.tag}: {load.workload}, {load.clients} client(s), {duration:g}s ...")
     pids = [server.proc.pid, *server.descendants()] if server.proc else []
     before, t0 = cpu_seconds(pids), time.monotonic()
@@ -594,15 +644,26 @@ def run_load(server: Server, load: Load, duration: float, max_requests: int, use
 # --------------------------------------------------------------------------- fixtures
 
 
-async def bulk_post(server: Server, path: str, names: Iterable[str], concurrency: int,
-                    deadline: float, expected: int = 201, progress_every: float = 30.0) -> dict[int | str, int]:
-    """POST ``{"Name": name}`` to ``path`` for every name (409 = already there) until done or
-    ``deadline``; returns a status histogram (``"timeout"``/``"read"``/``"connect"`` for socket
-    errors, ``"deadline"`` for names not sent). Names are sent in order, so a run cut off by the
-    deadline leaves a contiguous prefix done. At most 20 non-``expected`` answers are logged, and
-    the progress every ``progress_every`` seconds."""
+@dataclass(frozen=True)
+class Request:
+    """One fixture request for ``bulk_send``."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    content_type: str = "application/json"
+
+
+async def bulk_send(server: Server, requests: Iterable[Request], concurrency: int, deadline: float,
+                    expected: int = 201, progress_every: float = 30.0,
+                    headers: dict[str, str] | None = None) -> dict[int | str, int]:
+    """Send every request (``concurrency`` keep-alive connections, master token unless ``headers``)
+    until done or ``deadline``; returns a status histogram (``"timeout"``/``"read"``/``"connect"``
+    for socket errors, ``"deadline"`` for requests not sent). Requests are sent in order, so a run
+    cut off by the deadline leaves a contiguous prefix done. At most 20 non-``expected`` answers are
+    logged, and the progress every ``progress_every`` seconds."""
     outcome: dict[int | str, int] = {}
-    pending = iter(names)
+    pending = iter(requests)
     logged = 0
     done = 0
     started = last_time = time.monotonic()
@@ -610,25 +671,25 @@ async def bulk_post(server: Server, path: str, names: Iterable[str], concurrency
 
     async def worker() -> None:
         nonlocal logged, done, last_time, last_done
-        conn = connection(server)
+        conn = connection(server, headers)
         try:
-            for name in pending:
+            for req in pending:
                 if time.monotonic() > deadline:
                     outcome["deadline"] = outcome.get("deadline", 0) + 1 + sum(1 for _ in pending)
                     return
                 try:
-                    status, data = await conn.request("POST", path, json.dumps({"Name": name}).encode(), 30.0)
+                    status, data = await conn.request(req.method, req.path, req.body, 30.0, req.content_type)
                     key: int | str = status
                     if status != expected and logged < 20:
                         logged += 1
-                        log(f"{server.tag}: POST {path} {name} -> {status} {data[:200]!r}")
+                        log(f"{server.tag}: {req.method} {req.path} -> {status} {data[:200]!r}")
                 except CLIENT_ERRORS as exc:
                     key = error_kind(exc)
                 outcome[key] = outcome.get(key, 0) + 1
                 done += 1
                 now = time.monotonic()
                 if now - last_time >= progress_every:
-                    log(f"{server.tag}:   {done} POSTs to {path} in {now - started:.0f}s, "
+                    log(f"{server.tag}:   {done} {req.method}s in {now - started:.0f}s, "
                         f"{(done - last_done) / (now - last_time):.0f}/s over the last {now - last_time:.0f}s")
                     last_time, last_done = now, done
         finally:
@@ -636,6 +697,13 @@ async def bulk_post(server: Server, path: str, names: Iterable[str], concurrency
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return outcome
+
+
+async def bulk_post(server: Server, path: str, names: Iterable[str], concurrency: int,
+                    deadline: float, expected: int = 201, progress_every: float = 30.0) -> dict[int | str, int]:
+    """``bulk_send`` of ``POST path {"Name": name}`` for every name (409 = already there)."""
+    requests = (Request("POST", path, json.dumps({"Name": name}).encode()) for name in names)
+    return await bulk_send(server, requests, concurrency, deadline, expected, progress_every)
 
 
 def collection_names(server: Server, collection: str, deadline: float, timeout: float = 60) -> set[str]:
@@ -740,17 +808,20 @@ def fmt_ms(value: float) -> str:
     return "-" if value != value else f"{value:.2f}"
 
 
-def print_table(results: list[Result]) -> list[str]:
-    """The results table; returns one line per row with errors (for ``print_footer``)."""
+def print_table(results: list[Result],
+                extra: Sequence[tuple[str, Callable[[Result], str]]] = ()) -> list[str]:
+    """The results table (plus ``extra`` (title, cell) columns); returns one line per row with
+    errors (for ``print_footer``)."""
     header = ("workload", "workers", "clients", "req/s", "p50 ms", "p99 ms", "requests", "errors",
-              "srv cpu", "other cpu")
+              "srv cpu", "other cpu", *(title for title, _ in extra))
     rows = [header]
     flagged: list[str] = []
     for r in results:
         rps = f"{r.rps:.0f}" + (" (cap)" if r.cap_hit else "")
         errs = str(r.errors) if not r.failed else "FAILED"
         rows.append((r.workload, str(r.workers), str(r.clients), rps, fmt_ms(r.p50_ms), fmt_ms(r.p99_ms),
-                     str(r.requests), errs, f"{r.server_cpu:.2f}", f"{r.other_cpu:.2f}"))
+                     str(r.requests), errs, f"{r.server_cpu:.2f}", f"{r.other_cpu:.2f}",
+                     *(cell(r) for _, cell in extra)))
         if r.errors or r.failed:
             flagged.append(f"w{r.workers} {r.workload} c{r.clients}: {r.failed or r.error_detail()}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

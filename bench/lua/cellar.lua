@@ -1,11 +1,14 @@
--- wrk script for bench/harness.py (bench/unit.py, bench/ctl.py): Personium API requests.
+-- wrk script for bench/harness.py (bench/unit.py, bench/ctl.py, bench/dav.py): Personium API requests.
 --
 -- Env:
 --   WRK_TOKEN    bearer token (Authorization header; none when empty); Accept: application/json always
---   WRK_MODE     "fixed"    : the URL given to wrk, again and again (GET)
+--   WRK_MODE     "fixed"    : <WRK_METHOD> (default GET) of the URL given to wrk, again and again
 --                "create"   : POST <WRK_POST_PATH> {"Name":"<prefix><n>"}, n unique per request
 --                             (n = counter * WRK_THREADS + tid), while n < WRK_COUNT; afterwards
 --                             the thread sends GET / and stops once its POSTs are answered
+--                "put"      : PUT <WRK_BODY> (Content-Type <WRK_CONTENT_TYPE>) to
+--                             <WRK_POST_PATH><n % WRK_SPREAD>/<prefix><n>.txt, n as in create
+--                             (unique files spread over WRK_SPREAD collections), then as create
 --                "retrieve" : GET <WRK_GET_HEAD><prefix><n><WRK_GET_TAIL> with n random in
 --                             [0, WRK_COUNT)
 --                "post"     : POST <WRK_BODY> (Content-Type <WRK_CONTENT_TYPE>) to the URL given
@@ -16,13 +19,15 @@
 --   WRK_COUNT    name range for create / retrieve
 --   WRK_THREADS  number of wrk threads (-t), for unique names across threads (default 1)
 --   WRK_MAX      max responses per wrk thread (the thread stops when reached)
---   WRK_BODY, WRK_CONTENT_TYPE  post: request body and its type (default application/json)
+--   WRK_BODY, WRK_CONTENT_TYPE  post, put: request body and its type (default application/json)
+--   WRK_DEPTH    a Depth header on every request when not empty (PROPFIND)
+--   WRK_SPREAD   put: number of collections (default 1)
 --
 -- done() prints machine-readable lines that bench/harness.py parses:
 --   CELLAR-LATENCY-US p50=<us> p90=<us> p99=<us> max=<us> mean=<us>
 --   CELLAR-SUMMARY requests=<n> duration_us=<n> connect=<n> read=<n> write=<n> timeout=<n> status=<n>
 --   CELLAR-STATUS <code> <count>        (one line per HTTP status seen)
---   CELLAR-POSTS <n>                    (create mode: POSTs sent)
+--   CELLAR-POSTS <n>                    (create, put modes: POSTs / PUTs sent)
 local mode = os.getenv("WRK_MODE") or "fixed"
 local token = os.getenv("WRK_TOKEN") or ""
 local prefix = os.getenv("WRK_PREFIX") or "c-"
@@ -34,11 +39,17 @@ local get_head = os.getenv("WRK_GET_HEAD") or "/__ctl/Cell('"
 local get_tail = os.getenv("WRK_GET_TAIL") or "')"
 local body = os.getenv("WRK_BODY") or ""
 local content_type = os.getenv("WRK_CONTENT_TYPE") or "application/json"
+local depth = os.getenv("WRK_DEPTH") or ""
+local spread = tonumber(os.getenv("WRK_SPREAD") or "1")
+wrk.method = os.getenv("WRK_METHOD") or "GET"
 
 if token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 wrk.headers["Accept"] = "application/json"
+if depth ~= "" then
+  wrk.headers["Depth"] = depth
+end
 
 local threads = {}
 local next_tid = 0
@@ -65,15 +76,26 @@ for k, v in pairs(wrk.headers) do post_headers[k] = v end
 local body_headers = { ["Content-Type"] = content_type }
 for k, v in pairs(wrk.headers) do body_headers[k] = v end
 
+-- the next unique n of this thread (create, put), or nil once WRK_COUNT is reached
+local function next_n()
+  local n = counter * nthreads + tid
+  if n >= name_count then
+    exhausted = true
+    return nil
+  end
+  counter = counter + 1
+  posts = posts + 1
+  return n
+end
+
 function request()
-  if mode == "create" then
-    local n = counter * nthreads + tid
-    if n >= name_count then
-      exhausted = true
+  if mode == "create" or mode == "put" then
+    local n = next_n()
+    if n == nil then
       return wrk.format("GET", "/")
+    elseif mode == "put" then
+      return wrk.format("PUT", post_path .. (n % spread) .. "/" .. prefix .. n .. ".txt", body_headers, body)
     end
-    counter = counter + 1
-    posts = posts + 1
     return wrk.format("POST", post_path, post_headers, '{"Name":"' .. prefix .. n .. '"}')
   elseif mode == "retrieve" then
     local n = math.random(0, name_count - 1)
