@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.port == 8080
     assert settings.unit_url == "http://localhost:8080/"
     assert settings.cell_url_mode == "path"
-    assert settings.workers == 1
+    assert settings.workers == (os.cpu_count() or 1)
     assert settings.database_url == f"sqlite:///{(tmp_path / 'cellar.db').resolve()}"
     assert settings.master_token is None
 

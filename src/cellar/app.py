@@ -10,7 +10,8 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Mount
+from starlette.routing import Router
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from cellar.errors import PersoniumError
 from cellar.http.dispatch import Dispatcher
@@ -51,11 +52,24 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         services.storage.dispose()
 
     app = Starlette(
-        routes=[Mount("", app=Dispatcher())],
         middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(ProtocolMiddleware)],
         exception_handlers={PersoniumError: handle_personium_error, Exception: handle_internal_error},
-        lifespan=lifespan,
     )
-    app.router.redirect_slashes = False
+    app.router = DispatchingRouter(Dispatcher(), lifespan)
     app.state.services = services
     return app
+
+
+class DispatchingRouter(Router):
+    """Every HTTP request goes to the one dispatcher, which routes on the raw path itself; the router
+    keeps only the lifespan (there are no routes to match, so matching them would be wasted work)."""
+
+    def __init__(self, dispatcher: Dispatcher, lifespan: Lifespan[Starlette]) -> None:
+        super().__init__(lifespan=lifespan, redirect_slashes=False)
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.dispatcher(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)

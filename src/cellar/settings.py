@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +29,7 @@ class Settings:
     data_dir: Path = Path("./data")
     database_url: str = ""  # derived from data_dir when empty
     cell_url_mode: str = "path"
-    workers: int = 1
+    workers: int = dataclass_field(default_factory=lambda: os.cpu_count() or 1)
     log_level: str = "warning"
     trusted_ca_files: tuple[Path, ...] = ()
     unit_user_issuers: tuple[str, ...] = ()
@@ -107,7 +108,7 @@ FIELDS: tuple[Field, ...] = (
           "SQLAlchemy or plain URL: sqlite:///path or postgresql://user@host:port/db (default: SQLite in DATA_DIR)."),
     Field("cell_url_mode", "CELLAR_CELL_URL_MODE", _mode,
           "'path': {UnitURL}{cell}/ ; 'fqdn': {cell}.{unit host}, taken from the Host header."),
-    Field("workers", "CELLAR_WORKERS", _workers, "Number of worker processes."),
+    Field("workers", "CELLAR_WORKERS", _workers, "Number of worker processes (default: the number of cores)."),
     Field("log_level", "CELLAR_LOG_LEVEL", str, "uvicorn log level."),
     Field("trusted_ca_files", "CELLAR_TRUSTED_CA_FILES", _paths,
           "PEM files of root CAs whose units' trans-cell tokens are trusted (besides this unit's own CA)."),

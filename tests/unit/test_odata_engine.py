@@ -32,6 +32,7 @@ class CountingStores(TableStores):
     """A factory of the model's own: proves the engine asks the model for its stores."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.asked: list[str] = []
 
     def entity_store(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any]) -> EntityStore:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar.storage.tables import cell_auth_versions
@@ -41,11 +41,6 @@ class BoundedCache(Generic[K, V]):
             if len(self._items) > self._size:
                 self._items.popitem(last=False)
         return value
-
-
-def auth_version(tx: Transaction, cell_id: str) -> int:
-    t = cell_auth_versions
-    return int(tx.conn.execute(select(t.c.version).where(t.c.cell_id == cell_id)).scalar() or 0)
 
 
 def bump_auth_version(tx: Transaction, cell_id: str) -> None:

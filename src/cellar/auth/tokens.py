@@ -18,10 +18,14 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from cellar.auth.cache import BoundedCache
+
 ACCESS_LIFETIME_MS = 3600 * 1000
 REFRESH_LIFETIME_MS = 86400 * 1000
 GRANT_CODE_LIFETIME_MS = 600 * 1000
 _NONCE = 12
+#: Opened tokens remembered per process (a token is some 300 bytes; its parsed form a little more).
+OPENED_TOKENS = 8192
 
 
 class TokenKind(Enum):
@@ -92,6 +96,7 @@ class TokenCodec:
         if len(secret) != 32:
             raise ValueError("the token secret must be 32 bytes")
         self._aead = AESGCM(secret)
+        self._opened: BoundedCache[tuple[str, str], LocalToken] = BoundedCache(OPENED_TOKENS)
 
     def encode(self, token: LocalToken) -> str:
         payload = {"k": token.kind.value[1], "sub": token.subject, "iat": token.issued_at_ms,
@@ -103,7 +108,14 @@ class TokenCodec:
         return token.kind.prefix + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
 
     def decode(self, text: str, issuer: str, now_ms: int | None = None, *, check_expiry: bool = True) -> LocalToken:
-        """Open a token issued by ``issuer``; raise TokenError("parse"|"expired")."""
+        """Open a token issued by ``issuer``; raise TokenError("parse"|"expired"). A token's content
+        never changes, so opened ones are remembered (its expiry is judged on every use)."""
+        token = self._opened.get_or_make((text, issuer), lambda: self._open(text, issuer))
+        if check_expiry and token.expired(now_ms):
+            raise TokenError("expired")
+        return token
+
+    def _open(self, text: str, issuer: str) -> LocalToken:
         kind = TokenKind.of(text)
         if kind is None:
             raise TokenError("parse")
@@ -118,8 +130,6 @@ class TokenCodec:
             raise TokenError("parse") from None
         if data["k"] != kind.value[1]:
             raise TokenError("parse")
-        if check_expiry and token.expired(now_ms):
-            raise TokenError("expired")
         return token
 
 

@@ -1,15 +1,36 @@
 """What PROPFIND shows of a box resource (apiref 305/307): live properties, the ACL (only to callers
-holding ``read-acl``), then the dead properties set by PROPPATCH."""
+holding ``read-acl``), then the dead properties set by PROPPATCH.
+
+A listing of a large collection is mostly the same bytes as the last one: each resource's
+``<response>`` is rendered once per node version and href (the ACL, which depends on ancestors and
+role names, is rendered apart and once per distinct ACL of a request), so a PROPFIND costs a query
+and a join of cached fragments. The text is exactly what rendering the whole tree at once produces.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from lxml import etree
 
+from cellar.auth.acl import Acl, render_acl
 from cellar.auth.privileges import DAV, PERSONIUM
+from cellar.dav import tree
 from cellar.dav import xml as davxml
 from cellar.dav.tree import Kind, Node
 
 _EXTENSION = {Kind.ODATA: "odata", Kind.SERVICE: "service", Kind.STREAM: "stream"}
+_OPEN = b'<multistatus xmlns="DAV:">'
+_CLOSE = b"</multistatus>"
+_ACL_SLOT = "cellar-acl-slot"
+#: Rendered responses, keyed by (node id, version, href): a version names one state of a node. A
+#: plain dict, oldest out first when full: a listing reads a thousand entries, so per-entry
+#: bookkeeping would cost more than it saves.
+_RESPONSES: dict[tuple[str, int, str], tuple[bytes, bytes]] = {}
+MAX_RESPONSES = 100_000
+
+#: The ACL element of a listed resource, from its ACL and its ancestors' (nearest last).
+AclRenderer = Callable[[Acl, tuple[Node, ...]], etree._Element]
 
 
 def resource_type(kind: Kind) -> etree._Element:
@@ -30,3 +51,98 @@ def node_properties(node: Node, acl: etree._Element | None) -> list[etree._Eleme
         props.append(acl)
     props += [etree.fromstring(xml) for xml in node.props.values()]
     return props
+
+
+def _in_multistatus(element: etree._Element) -> bytes:
+    """How ``element`` is written as a child of the multistatus root (same namespace context)."""
+    root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
+    root.append(element)
+    text = etree.tostring(root, encoding="utf-8")
+    assert text.startswith(_OPEN) and text.endswith(_CLOSE)
+    return text[len(_OPEN):-len(_CLOSE)]
+
+
+def _render_response(node: Node, href: str) -> tuple[bytes, bytes]:
+    """The ``<response>`` before and after the place of the ACL."""
+    text = _in_multistatus(davxml.response(href, node_properties(node, etree.Element(f"{{{DAV}}}{_ACL_SLOT}"))))
+    head, _, tail = text.partition(f"<{_ACL_SLOT}/>".encode())
+    return head, tail
+
+
+def _acl_bytes(acl: etree._Element) -> bytes:
+    """The ACL as written inside ``<prop>`` (whose namespace context is the root's)."""
+    return _in_multistatus(acl)
+
+
+class Listing:
+    """The multistatus of one PROPFIND: the addressed resource, then (Depth 1) its children."""
+
+    def __init__(self, url: str, chain: tuple[Node, ...], render_acl_of: AclRenderer | None) -> None:
+        self.url = url
+        self.chain = chain
+        self.render_acl_of = render_acl_of
+        self.parts: list[bytes] = []
+        self._acls: dict[str | None, bytes] = {}
+
+    def add_self(self) -> None:
+        self._add(self.chain[-1], self.url, self.chain[:-1])
+
+    def add_children(self, children: list[tree.Version], load: Callable[[list[str]], dict[str, Node]]) -> None:
+        """The children's responses; ``load`` makes nodes of those not rendered at this version yet."""
+        keys = [(child.id, child.version, f"{self.url}/{child.name}") for child in children]
+        missing = [key for key in keys if key not in _RESPONSES]
+        if missing:
+            nodes = load([key[0] for key in missing])
+            for key in missing:
+                _remember(key, _render_response(nodes[key[0]], key[2]))
+        parts = self.parts
+        for child, key in zip(children, keys, strict=True):
+            head, tail = _RESPONSES[key]
+            parts += (head, self._acl_of(child.acl), tail)
+
+    def _add(self, node: Node, href: str, ancestors: tuple[Node, ...]) -> None:
+        key = (node.id, node.version, href)
+        if key not in _RESPONSES:
+            _remember(key, _render_response(node, href))
+        head, tail = _RESPONSES[key]
+        acl = b"" if self.render_acl_of is None else _acl_bytes(self.render_acl_of(node.acl, ancestors))
+        self.parts += (head, acl, tail)
+
+    def _acl_of(self, text: str | None) -> bytes:
+        """Siblings share their ancestors, so children with the same ACL have the same ACL element."""
+        if self.render_acl_of is None:
+            return b""
+        acl = self._acls.get(text)
+        if acl is None:
+            own = tree.parse_acl_text(text) if text else Acl()
+            acl = self._acls[text] = _acl_bytes(self.render_acl_of(own, self.chain))
+        return acl
+
+    def document(self) -> bytes:
+        return b"".join((b"<?xml version='1.0' encoding='utf-8'?>\n", _OPEN, *self.parts, _CLOSE))
+
+
+def acl_renderer(cell_url: str, box: tree.Box, url_of: Callable[[list[str]], str],
+                 roles: Mapping[str, tuple[str | None, str]]) -> AclRenderer:
+    """Each listed node's ACL, then its ancestors' marked as inherited with their URLs (the cell's is
+    not shown); ``roles`` names every role the listed ACLs mention."""
+
+    def render(acl: Acl, ancestors: tuple[Node, ...]) -> etree._Element:
+        names = [n.name for n in ancestors[1:]]
+        inherited = [(ancestor.acl, url_of(names[:index])) for index, ancestor in reversed(list(enumerate(ancestors)))]
+        return render_acl(acl, f"{cell_url}__role/{box.name}/", roles, home_box=None if box.is_main else box.name,
+                          inherited=inherited)
+
+    return render
+
+
+def listed_acls(chain: tuple[Node, ...], children: list[tree.Version]) -> list[Acl]:
+    """Every ACL a listing may show: the chain's and each distinct one among the children."""
+    distinct = {child.acl for child in children if child.acl}
+    return [node.acl for node in chain] + [tree.parse_acl_text(text) for text in distinct]
+
+
+def _remember(key: tuple[str, int, str], parts: tuple[bytes, bytes]) -> None:
+    if len(_RESPONSES) >= MAX_RESPONSES:
+        _RESPONSES.pop(next(iter(_RESPONSES)), None)
+    _RESPONSES[key] = parts

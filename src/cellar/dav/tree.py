@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
 
 from cellar.auth.acl import Acl
 from cellar.auth.cache import ACLS
 from cellar.auth.tokens import now as now_ms
 from cellar.errors import PersoniumError
 from cellar.storage.blobs import BLOBS
+from cellar.storage.prepared import Prepared
 from cellar.storage.tables import dav_nodes
 from cellar.storage.uow import Transaction
 
@@ -129,16 +130,26 @@ class Located:
 
 
 def _node(row: Any) -> Node:
-    return Node(row.id, row.box_id, row.parent_id, row.name, Kind(row.kind), row.published, row.updated,
-                row.version, row.content_type, row.content_length, row.blob_id, _acl(row),
-                orjson.loads(row.props) if row.props else {})
+    return node_of(row._mapping)
 
 
-def _acl(row: Any) -> Acl:
+def node_of(row: Mapping[str, Any]) -> Node:
+    """A ``dav_nodes`` row as a node."""
+    return Node(row["id"], row["box_id"], row["parent_id"], row["name"], Kind(row["kind"]), row["published"],
+                row["updated"], row["version"], row["content_type"], row["content_length"], row["blob_id"],
+                _acl(row), orjson.loads(row["props"]) if row["props"] else {})
+
+
+def _acl(row: Mapping[str, Any]) -> Acl:
     """Parsed once per process and node version (every write raises the version)."""
-    if not row.acl:
+    if not row["acl"]:
         return Acl()
-    return ACLS.get_or_make((row.id, row.version, "dav"), lambda: Acl.from_json(row.acl))  # type: ignore[return-value]
+    return ACLS.get_or_make((row["id"], row["version"], "dav"),  # type: ignore[return-value]
+                            lambda: parse_acl_text(row["acl"]))
+
+
+def parse_acl_text(text: str) -> Acl:
+    return Acl.from_json(text)
 
 
 def box_root(box: Box) -> Node:
@@ -180,6 +191,34 @@ def locate(tx: Transaction, box: Box, segments: Iterable[str]) -> Located:
             return Located(box, tuple(chain), path[index:])
         chain.append(_node(row))
     return Located(box, tuple(chain), ())
+
+
+_CHILD_VERSIONS = Prepared(select(dav_nodes.c.id, dav_nodes.c.version, dav_nodes.c.name, dav_nodes.c.acl)
+                           .where(dav_nodes.c.box_id == bindparam("box"), dav_nodes.c.parent_id == bindparam("parent"))
+                           .order_by(dav_nodes.c.name))
+
+
+class Version(NamedTuple):
+    """Which state of a node a listing shows (what its rendering is cached under), and its ACL."""
+
+    id: str
+    version: int
+    name: str
+    acl: str | None
+
+
+def child_versions(tx: Transaction, parent: Node) -> list[Version]:
+    """The children by name, as versions: listings make nodes only of those they must render."""
+    return [Version(*row) for row in _CHILD_VERSIONS.tuples(tx, box=parent.box_id, parent=parent.id)]
+
+
+def nodes_by_id(tx: Transaction, ids: Iterable[str]) -> dict[str, Node]:
+    wanted = list(ids)
+    found: dict[str, Node] = {}
+    for chunk in range(0, len(wanted), 500):
+        rows = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.id.in_(wanted[chunk:chunk + 500])))
+        found.update((row.id, _node(row)) for row in rows)
+    return found
 
 
 def children(tx: Transaction, parent: Node) -> list[Node]:

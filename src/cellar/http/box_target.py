@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 
 from cellar.auth import basic
 from cellar.auth.authorize import BoxGuard, allowed, authorize
@@ -21,6 +20,7 @@ from cellar.errors import PersoniumError
 from cellar.events.bus import Event
 from cellar.http.context import RequestContext
 from cellar.http.ctl import CellRequest, cell_request_in
+from cellar.http.work import run_work
 from cellar.storage.uow import Transaction
 
 MAX_XML_BODY = 256 * 1024
@@ -125,7 +125,7 @@ async def in_box(ctx: RequestContext, cell: CellSource, box_name: str, path: tup
                 tree.lock_box(tx, box.id)
             return work(BoxTarget(cell_request, tree.locate(tx, box, path)), tx)
 
-    return await run_in_threadpool(run)
+    return await run_work(ctx.services.storage, run, write=write)
 
 
 def not_found(target: BoxTarget) -> PersoniumError:

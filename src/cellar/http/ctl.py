@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from cellar.auth.acl_store import CELL_ROOT, load_acl
 from cellar.auth.authorize import CellGuard, allowed, authorize
-from cellar.auth.cache import ACLS, auth_version, bump_auth_version
+from cellar.auth.cache import ACLS, bump_auth_version
 from cellar.auth.context import Caller
 from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.ctl.accounts import AccountHooks
@@ -58,7 +58,7 @@ def cell_request_in(tx: Transaction, ctx: RequestContext, cell_name: str) -> Cel
     if cell is None:
         raise PersoniumError("PR404-DV-0003")
     url = ctx.services.urls.cell_url(cell["name"])
-    cell["auth_version"] = version = auth_version(tx, cell["id"])
+    version = cell["auth_version"]
     acl = ACLS.get_or_make((cell["id"], version, CELL_ROOT), lambda: load_acl(tx, cell["id"]))
     guard = CellGuard(cell["id"], url, cell["owner"], acl)  # type: ignore[arg-type]
     return CellRequest(cell, ctx.cell_caller(tx, cell), guard)

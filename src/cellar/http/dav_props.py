@@ -8,14 +8,14 @@ from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.acl import parse_acl, parse_xml, render_acl
+from cellar.auth.acl import parse_acl, parse_xml
 from cellar.auth.acl_store import role_resolver
 from cellar.auth.endpoint_privileges import DAV_METHODS
 from cellar.auth.roles import roles_by_id
 from cellar.dav import tree
 from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate
-from cellar.dav.propfind import node_properties
+from cellar.dav.propfind import AclRenderer, Listing, acl_renderer, listed_acls
 from cellar.dav.tree import Kind, Node
 from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, in_box
 from cellar.http.context import RequestContext
@@ -45,37 +45,24 @@ async def propfind(request: Request, ctx: RequestContext, cell: CellSource, box_
         if body.strip():
             parse_xml(body, "PR400-DV-0001")
         depth = davxml.depth(depth_header, missing=None)
-        listed = [(target.located.chain, target.url)]
-        if depth == 1 and node.is_collection:
-            listed += [((*target.located.chain, child), f"{target.url}/{child.name}")
-                       for child in tree.children(tx, node)]
-        acls = _AclRenderer(tx, target, [chain for chain, _ in listed]) if target.may("read-acl") else None
-        responses = [davxml.response(url, node_properties(chain[-1], acls.render(chain) if acls else None))
-                     for chain, url in listed]
-        return Response(davxml.multistatus(responses), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
+        chain = target.located.chain
+        children = tree.child_versions(tx, node) if depth == 1 and node.is_collection else []
+        renderer = _acl_renderer(tx, target, chain, children) if target.may("read-acl") else None
+        listing = Listing(target.url, chain, renderer)
+        listing.add_self()
+        listing.add_children(children, lambda ids: tree.nodes_by_id(tx, ids))
+        return Response(listing.document(), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
                         headers={"ETag": node.etag})
 
     return await in_box(ctx, cell, box_name, path, "propfind", work, write=False)
 
 
-class _AclRenderer:
-    """Shows each listed node's ACL, then its ancestors' marked as inherited (the cell's is not
-    shown); the roles of every ACL listed are looked up in one query."""
-
-    def __init__(self, tx: Transaction, target: BoxTarget, chains: list[tuple[Node, ...]]) -> None:
-        self.target = target
-        role_ids = {ace.role_id for chain in chains for n in chain for ace in n.acl.aces if ace.role_id}
-        roles = roles_by_id(tx, target.box.cell_id, role_ids)
-        self.roles = {rid: (r.box, r.name) for rid, r in roles.items()}
-
-    def render(self, chain: tuple[Node, ...]) -> etree._Element:
-        node, ancestors = chain[-1], chain[:-1]
-        names = [n.name for n in chain[1:]]
-        inherited = [(ancestor.acl, self.target.url_of(names[:index]))
-                     for index, ancestor in reversed(list(enumerate(ancestors)))]
-        box = self.target.box
-        return render_acl(node.acl, f"{self.target.cell_request.url}__role/{box.name}/", self.roles,
-                          home_box=None if box.is_main else box.name, inherited=inherited)
+def _acl_renderer(tx: Transaction, target: BoxTarget, chain: tuple[Node, ...],
+                  children: list[tree.Version]) -> AclRenderer:
+    """The roles of every ACL listed are looked up in one query."""
+    role_ids = {ace.role_id for acl in listed_acls(chain, children) for ace in acl.aces if ace.role_id}
+    roles = {rid: (r.box, r.name) for rid, r in roles_by_id(tx, target.box.cell_id, role_ids).items()}
+    return acl_renderer(target.cell_request.url, target.box, target.url_of, roles)
 
 
 async def proppatch(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,

@@ -90,9 +90,10 @@ def _apply_header_overrides(headers: list[tuple[bytes, bytes]]) -> list[tuple[by
 
 
 def new_request_key() -> str:
-    """``${4 digits}_${22 base64url chars}`` as the pages describe the default."""
-    digits = f"{secrets.randbelow(10000):04d}"
-    return f"{digits}_{urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip('=')}"
+    """``${4 digits}_${22 base64url chars}`` as the pages describe the default (one draw of randomness)."""
+    raw = secrets.token_bytes(18)
+    digits = int.from_bytes(raw[:2]) % 10000
+    return f"{digits:04d}_{urlsafe_b64encode(raw[2:]).decode().rstrip('=')}"
 
 
 def _decorating(send: Send, scope: Scope) -> Send:

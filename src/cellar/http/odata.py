@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cellar.http.negotiation import query_params, read_body
+from cellar.http.work import run_work
 from cellar.odata.operations import ODataRequest, execute, is_write
 from cellar.odata.replies import Reply, render
 from cellar.odata.service import ServiceRoot
@@ -33,7 +33,7 @@ async def serve_odata(request: Request, storage: Storage, segments: list[str], o
             result = execute(tx, root, odata_request)
         return render(root, result)
 
-    return as_response(await run_in_threadpool(work))
+    return as_response(await run_work(storage, work, write=is_write(method)))
 
 
 def as_response(reply: Reply) -> Response:

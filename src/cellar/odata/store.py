@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, false, func, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
+from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
 
 META_COLUMNS = ("id", "published", "updated", "version")
@@ -114,18 +115,54 @@ class LinkStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TableShape:
+    """What SQL for a table-backed type is made of; the same for every scope, so built once per type."""
+
+    source: FromClause
+    key_columns: dict[str, ColumnElement[Any]]
+    #: Key parts read from parent tables (``_Box.Name``), selected under their own names.
+    link_parts: list[str]
+    selectable: Any
+    #: Columns of a row that are neither properties nor bookkeeping (scope, foreign keys, secrets).
+    plain_columns: frozenset[str]
+
+    table: Table
+    #: Lookups by key, one per (scope columns, key parts that are null), prepared once.
+    by_key: dict[tuple[tuple[str, ...], tuple[bool, ...]], Prepared] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, model: EntityModel, etype: EntityType, table: Table) -> TableShape:
+        source, key_columns = _joined_keys(model, etype, table, table)
+        link_parts = [name for name in key_columns if etype.property(name) is None]
+        labelled = [key_columns[name].label(name) for name in link_parts]
+        plain = frozenset({p.column_name for p in etype.properties} | set(META_COLUMNS) | set(link_parts))
+        return cls(source, key_columns, link_parts, select(table, *labelled).select_from(source), plain, table)
+
+    def key_lookup(self, scope: tuple[str, ...], nulls: tuple[bool, ...]) -> Prepared:
+        """``WHERE scope = :s_n AND key part = :k_n`` (``IS NULL`` where the part is null)."""
+        prepared = self.by_key.get((scope, nulls))
+        if prepared is None:
+            conditions = [self.table.c[col] == bindparam(f"s_{i}") for i, col in enumerate(scope)]
+            conditions += [column.is_(None) if null else column == bindparam(f"k_{i}")
+                           for i, (column, null) in enumerate(zip(self.key_columns.values(), nulls, strict=True))]
+            prepared = self.by_key[(scope, nulls)] = Prepared(self.selectable.where(*conditions))
+        return prepared
+
+
 class TableStore:
     """SQL for one table-backed entity type within one scope (e.g. one cell)."""
 
-    def __init__(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any]) -> None:
+    def __init__(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any],
+                 shape: TableShape | None = None) -> None:
         assert etype.table is not None, f"{etype.name} is not table-backed"
         self.model = model
         self.etype = etype
         self.table: Table = etype.table
         self.scope = dict(scope)
-        self.source, self.key_columns = _joined_keys(model, etype, self.table, self.table)
-        #: Key parts read from parent tables (``_Box.Name``), selected under their own names.
-        self.link_parts = [name for name in self.key_columns if etype.property(name) is None]
+        self.shape = shape or TableShape.of(model, etype, self.table)
+        self.source, self.key_columns, self.link_parts = self.shape.source, self.shape.key_columns, \
+            self.shape.link_parts
 
     def column(self, name: str) -> ColumnElement[Any]:
         return self.table.c[name]
@@ -150,22 +187,18 @@ class TableStore:
     def scope_condition(self) -> ColumnElement[bool]:
         return and_(True, *(self.table.c[col] == value for col, value in self.scope.items()))
 
-    def key_condition(self, key: Mapping[str, Any]) -> ColumnElement[bool]:
-        if any(isinstance(value, str) and "\x00" in value for value in key.values()):
-            return false()  # no stored key holds NUL, and PostgreSQL text cannot even compare with one
-        conditions = [
-            self.key_columns[name].is_(None) if value is None else self.key_columns[name] == value
-            for name, value in key.items()
-        ]
-        return and_(self.scope_condition(), *conditions)
-
     def _select(self) -> Any:
-        labelled = [self.key_columns[name].label(name) for name in self.link_parts]
-        return select(self.table, *labelled).select_from(self.source)
+        return self.shape.selectable
 
     # --- reads ----------------------------------------------------------------------------------
     def find(self, tx: Transaction, key: Mapping[str, Any]) -> Entity | None:
-        row = tx.conn.execute(self._select().where(self.key_condition(key))).mappings().first()
+        if any(isinstance(value, str) and "\x00" in value for value in key.values()):
+            return None  # no stored key holds NUL, and PostgreSQL text cannot even compare with one
+        values = [key.get(name) for name in self.key_columns]
+        lookup = self.shape.key_lookup(tuple(self.scope), tuple(value is None for value in values))
+        params = {f"s_{i}": value for i, value in enumerate(self.scope.values())}
+        params.update((f"k_{i}", value) for i, value in enumerate(values) if value is not None)
+        row = lookup.first(tx, **params)
         return self.to_entity(row) if row else None
 
     def find_by_id(self, tx: Transaction, entity_id: str) -> Entity | None:
@@ -194,8 +227,7 @@ class TableStore:
         values = {p.name: row[p.column_name] for p in self.etype.properties}
         for name in self.link_parts:
             values[name] = row[name]
-        names = {p.column_name for p in self.etype.properties} | set(META_COLUMNS) | set(self.link_parts)
-        hidden = {k: v for k, v in row.items() if k not in names}
+        hidden = {k: v for k, v in row.items() if k not in self.shape.plain_columns}
         return Entity(self.etype, row["id"], values, row["published"], row["updated"], row["version"], hidden)
 
     # --- writes ---------------------------------------------------------------------------------

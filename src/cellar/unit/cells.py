@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
 
 from cellar.auth.context import Caller
 from cellar.errors import PersoniumError
@@ -14,6 +14,7 @@ from cellar.odata.model import EntityType, KeyPart, Property
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity, EntityStore
 from cellar.storage import tables
+from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
 
 CELL = EntityType(
@@ -67,11 +68,20 @@ def is_empty(tx: Transaction, cell_id: str) -> bool:
     return True
 
 
+#: Every request inside a cell starts here: the cell and, in the same statement, the version its
+#: authorization caches are keyed by (0 before the first write that raises it).
+_CELL_BY_NAME = Prepared(
+    select(tables.cells, func.coalesce(tables.cell_auth_versions.c.version, 0).label("auth_version"))
+    .select_from(tables.cells.outerjoin(tables.cell_auth_versions,
+                                        tables.cell_auth_versions.c.cell_id == tables.cells.c.id))
+    .where(tables.cells.c.name == bindparam("name")))
+
+
 def find_cell(tx: Transaction, name: str) -> dict[str, Any] | None:
+    """The cell row by name, with its ``auth_version``."""
     if "\x00" in name:
         return None
-    row = tx.conn.execute(select(tables.cells).where(tables.cells.c.name == name)).mappings().first()
-    return dict(row) if row else None
+    return _CELL_BY_NAME.first(tx, name=name)
 
 
 def delete_recursive(tx: Transaction, cell: dict[str, Any], cell_url: str) -> None:
