@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from cellar.auth.cache import bump_auth_version
 from cellar.auth.context import Caller
@@ -14,6 +14,7 @@ from cellar.errors import PersoniumError
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity
 from cellar.storage import tables
+from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
 
 
@@ -25,17 +26,20 @@ class BoxHooks(EntityHooks):
         tree.remove_box(tx, entity.id)
 
 
+_BOX_BY_NAME = Prepared(select(tables.boxes).where(tables.boxes.c.cell_id == bindparam("cell"),
+                                                   tables.boxes.c.name == bindparam("name")))
+
+
 def find_box(tx: Transaction, cell: dict[str, Any], name: str) -> tree.Box | None:
     """A box of the cell by name; ``__`` is the main box, which every cell has."""
     if "\x00" in name:
         return None
     if name == tree.MAIN_BOX:
         return tree.Box(cell["id"], cell["id"], name, None, cell["published"], cell["updated"])
-    b = tables.boxes
-    row = tx.conn.execute(select(b).where(b.c.cell_id == cell["id"], b.c.name == name)).first()
+    row = _BOX_BY_NAME.first(tx, cell=cell["id"], name=name)
     if row is None:
         return None
-    return tree.Box(row.id, cell["id"], row.name, row.schema, row.published, row.updated)
+    return tree.Box(row["id"], cell["id"], row["name"], row["schema"], row["published"], row["updated"])
 
 
 def find_box_by_schema(tx: Transaction, cell: dict[str, Any], schema: str) -> tree.Box | None:

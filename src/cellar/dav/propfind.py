@@ -89,16 +89,17 @@ class Listing:
 
     def add_children(self, children: list[tree.Version], load: Callable[[list[str]], dict[str, Node]]) -> None:
         """The children's responses; ``load`` makes nodes of those not rendered at this version yet."""
-        keys = [(child.id, child.version, f"{self.url}/{child.name}") for child in children]
+        prefix = self.url + "/"
+        keys = [(node_id, version, prefix + name) for node_id, version, name, _ in children]
         missing = [key for key in keys if key not in _RESPONSES]
         if missing:
             nodes = load([key[0] for key in missing])
             for key in missing:
                 _remember(key, _render_response(nodes[key[0]], key[2]))
-        parts = self.parts
-        for child, key in zip(children, keys, strict=True):
+        parts, acl_of = self.parts, self._acl_of
+        for (_, _, _, acl), key in zip(children, keys, strict=True):
             head, tail = _RESPONSES[key]
-            parts += (head, self._acl_of(child.acl), tail)
+            parts += (head, acl_of(acl), tail)
 
     def _add(self, node: Node, href: str, ancestors: tuple[Node, ...]) -> None:
         key = (node.id, node.version, href)
@@ -138,7 +139,7 @@ def acl_renderer(cell_url: str, box: tree.Box, url_of: Callable[[list[str]], str
 
 def listed_acls(chain: tuple[Node, ...], children: list[tree.Version]) -> list[Acl]:
     """Every ACL a listing may show: the chain's and each distinct one among the children."""
-    distinct = {child.acl for child in children if child.acl}
+    distinct = {acl for _, _, _, acl in children if acl}
     return [node.acl for node in chain] + [tree.parse_acl_text(text) for text in distinct]
 
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
@@ -180,17 +180,30 @@ def locate(tx: Transaction, box: Box, segments: Iterable[str]) -> Located:
     if unstorable < len(path):  # no stored name holds NUL (PostgreSQL text cannot): it is simply absent
         located = locate(tx, box, path[:unstorable])
         return Located(box, located.chain, (*located.missing, *path[unstorable:]))
-    rows = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.box_id == box.id,
-                                                   dav_nodes.c.name.in_({"", *path}))).all()
-    by_place = {(row.parent_id, row.name): row for row in rows}
+    names = sorted({"", *path})
+    rows = _candidates(len(names)).rows(tx, box=box.id, **{f"n{i}": name for i, name in enumerate(names)})
+    by_place = {(row["parent_id"], row["name"]): row for row in rows}
     root_row = by_place.get(("", ""))
-    chain = [_node(root_row) if root_row is not None else box_root(box)]
+    chain = [node_of(root_row) if root_row is not None else box_root(box)]
     for index, name in enumerate(path):
         row = by_place.get((chain[-1].id, name)) if chain[-1].is_collection else None
         if row is None:
             return Located(box, tuple(chain), path[index:])
-        chain.append(_node(row))
+        chain.append(node_of(row))
     return Located(box, tuple(chain), ())
+
+
+_CANDIDATES: dict[int, Prepared] = {}
+
+
+def _candidates(count: int) -> Prepared:
+    """The nodes of a box bearing one of ``count`` names (``:n0``…): prepared once per count."""
+    prepared = _CANDIDATES.get(count)
+    if prepared is None:
+        names = [bindparam(f"n{i}") for i in range(count)]
+        prepared = _CANDIDATES[count] = Prepared(select(dav_nodes).where(dav_nodes.c.box_id == bindparam("box"),
+                                                                         dav_nodes.c.name.in_(names)))
+    return prepared
 
 
 _CHILD_VERSIONS = Prepared(select(dav_nodes.c.id, dav_nodes.c.version, dav_nodes.c.name, dav_nodes.c.acl)
@@ -198,18 +211,13 @@ _CHILD_VERSIONS = Prepared(select(dav_nodes.c.id, dav_nodes.c.version, dav_nodes
                            .order_by(dav_nodes.c.name))
 
 
-class Version(NamedTuple):
-    """Which state of a node a listing shows (what its rendering is cached under), and its ACL."""
-
-    id: str
-    version: int
-    name: str
-    acl: str | None
+#: Which state of a node a listing shows (what its rendering is cached under): (id, version, name, ACL).
+Version = tuple[str, int, str, str | None]
 
 
 def child_versions(tx: Transaction, parent: Node) -> list[Version]:
     """The children by name, as versions: listings make nodes only of those they must render."""
-    return [Version(*row) for row in _CHILD_VERSIONS.tuples(tx, box=parent.box_id, parent=parent.id)]
+    return _CHILD_VERSIONS.tuples(tx, box=parent.box_id, parent=parent.id)
 
 
 def nodes_by_id(tx: Transaction, ids: Iterable[str]) -> dict[str, Node]:

@@ -130,6 +130,7 @@ class TableShape:
     table: Table
     #: Lookups by key, one per (scope columns, key parts that are null), prepared once.
     by_key: dict[tuple[tuple[str, ...], tuple[bool, ...]], Prepared] = field(default_factory=dict)
+    inserts: dict[tuple[str, ...], Prepared] = field(default_factory=dict)
 
     @classmethod
     def of(cls, model: EntityModel, etype: EntityType, table: Table) -> TableShape:
@@ -138,6 +139,14 @@ class TableShape:
         labelled = [key_columns[name].label(name) for name in link_parts]
         plain = frozenset({p.column_name for p in etype.properties} | set(META_COLUMNS) | set(link_parts))
         return cls(source, key_columns, link_parts, select(table, *labelled).select_from(source), plain, table)
+
+    def insert(self, columns: tuple[str, ...]) -> Prepared:
+        """``INSERT`` of these columns, prepared once per set of columns written."""
+        prepared = self.inserts.get(columns)
+        if prepared is None:
+            prepared = self.inserts[columns] = Prepared(insert(self.table).values(
+                {name: bindparam(name) for name in columns}))
+        return prepared
 
     def key_lookup(self, scope: tuple[str, ...], nulls: tuple[bool, ...]) -> Prepared:
         """``WHERE scope = :s_n AND key part = :k_n`` (``IS NULL`` where the part is null)."""
@@ -235,7 +244,10 @@ class TableStore:
         stamp = now_ms()
         row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
-        self._write(tx, insert(self.table).values(row))
+        try:
+            self.shape.insert(tuple(row)).execute(tx, **row)
+        except IntegrityError as exc:
+            raise PersoniumError("PR409-OD-0003") from exc
         return self._reload(tx, row)
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 from cellar.storage.uow import Transaction
@@ -58,7 +59,12 @@ class Prepared:
         values = {**compiled.defaults, **params}
         bound: Any = [values[name] for name in compiled.positions] if compiled.positions is not None else values
         cursor = tx.conn.connection.cursor()
-        cursor.execute(compiled.sql, bound)
+        dbapi = tx.conn.dialect.loaded_dbapi
+        try:
+            cursor.execute(compiled.sql, bound)
+        except dbapi.Error as exc:  # as SQLAlchemy would raise it: IntegrityError, OperationalError, …
+            cursor.close()
+            raise DBAPIError.instance(compiled.sql, bound, exc, dbapi.Error) from exc
         return compiled, cursor
 
     def rows(self, tx: Transaction, **params: Any) -> list[Row]:
