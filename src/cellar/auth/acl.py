@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
 import orjson
@@ -36,6 +37,18 @@ class Acl:
         return orjson.dumps({"schema_authz": self.schema_authz,
                              "aces": [{"role": a.role_id, "privileges": list(a.privileges)} for a in self.aces]}
                             ).decode()
+
+    @cached_property
+    def _granting(self) -> dict[str, frozenset[str | None]]:
+        """Required privilege → the principals (role ids; None for ``all``) granted it, through the
+        privilege trees; ``root`` on a role is among them for every privilege. Built once per ACL,
+        which is cached per version, so checking a caller's fifty roles is a set intersection."""
+        index: dict[str, set[str | None]] = {}
+        for required in (*CELL, *BOX):
+            for ace in self.aces:
+                if any((p == "root" and ace.role_id is not None) or grants(p, required) for p in ace.privileges):
+                    index.setdefault(required, set()).add(ace.role_id)
+        return {required: frozenset(principals) for required, principals in index.items()}
 
     @classmethod
     def from_json(cls, text: str) -> Acl:
@@ -166,11 +179,7 @@ def _render_ace(ace: Ace, role_urls: Mapping[str, tuple[str | None, str]], home_
 
 def allows(acl: Acl, caller_role_ids: Iterable[str], required: str) -> bool:
     """Some ACE for ``all`` or one of the caller's roles grants the privilege; a role with root grants all."""
-    held = set(caller_role_ids)
-    for ace in acl.aces:
-        if ace.role_id is not None and ace.role_id not in held:
-            continue
-        for privilege in ace.privileges:
-            if (privilege == "root" and ace.role_id is not None) or grants(privilege, required):
-                return True
-    return False
+    principals = acl._granting.get(required)
+    if not principals:
+        return False
+    return None in principals or not principals.isdisjoint(caller_role_ids)
