@@ -38,8 +38,8 @@ from cellar.auth.roles import role_ids_for_urls
 from cellar.auth.scopes import arbitrate
 from cellar.auth.token_endpoint import PasswordCheck, authenticate_password, find_account, record_login
 from cellar.auth.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind, now
+from cellar.auth.credentials import AuthServices
 from cellar.errors import CATALOG, PersoniumError
-from cellar.services import Services
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 
@@ -114,7 +114,7 @@ class _Flow:
 
 
 class AuthorizationEndpoint:
-    def __init__(self, services: Services, tx: Transaction, cell: Mapping[str, Any]) -> None:
+    def __init__(self, services: AuthServices, tx: Transaction, cell: Mapping[str, Any]) -> None:
         self.services = services
         self.tx = tx
         self.cell = cell

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -20,11 +20,22 @@ from cellar.auth.keyring import Keyring
 from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now
 from cellar.errors import PersoniumError
+from cellar.settings import Settings
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 from cellar.urls import UnitUrls
 
 UNIT_ADMIN, READER, ADMIN = "UnitAdmin", "CellContentsReader", "CellContentsAdmin"
+
+
+class AuthServices(Protocol):
+    """What the OAuth endpoints need of the process's services (``cellar.services.Services`` is one)."""
+
+    urls: UnitUrls
+    settings: Settings
+
+    @property
+    def keyring(self) -> Keyring: ...
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from cellar.auth.tokens import (
     TokenKind,
     now,
 )
+from cellar.auth.credentials import AuthServices
 from cellar.errors import PersoniumError
-from cellar.services import Services
 from cellar.settings import Settings
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
@@ -98,7 +98,7 @@ class Lifetimes:
 
 
 class TokenEndpoint:
-    def __init__(self, services: Services, tx: Transaction, cell: Mapping[str, Any]) -> None:
+    def __init__(self, services: AuthServices, tx: Transaction, cell: Mapping[str, Any]) -> None:
         self.services = services
         self.tx = tx
         self.cell = cell
