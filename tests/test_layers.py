@@ -29,6 +29,36 @@ def imports_of(file: Path) -> set[str]:
     return names
 
 
+def package_graph() -> dict[str, set[str]]:
+    """Top-level package (or module) → the others it imports, for every module under src/cellar."""
+    graph: dict[str, set[str]] = {}
+    for file in SRC.rglob("*.py"):
+        relative = file.relative_to(SRC)
+        if relative.parts[0] == "__init__.py":
+            continue
+        name = relative.parts[0].removesuffix(".py")
+        targets = {imported.split(".")[1] for imported in imports_of(file)
+                   if imported.startswith("cellar.") and imported.count(".") >= 1}
+        graph.setdefault(name, set()).update(targets - {name})
+    return graph
+
+
+def test_packages_import_each_other_without_cycles() -> None:
+    """A cycle between packages means neither can be understood (or tested) without the other."""
+    graph = package_graph()
+    cycles = []
+    for start in sorted(graph):
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for target in sorted(graph.get(node, ())):
+                if target == start:
+                    cycles.append(" -> ".join([*trail, start]))
+                elif target not in trail and target > start:
+                    stack.append((target, [*trail, target]))
+    assert cycles == []
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_layer_imports(package: str) -> None:
     offenders = []

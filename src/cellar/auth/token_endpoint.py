@@ -30,12 +30,12 @@ from cellar.auth.tokens import (
     TokenKind,
     now,
 )
+from cellar.auth.cell_policies import accounts_not_recording_history, owner_representative_accounts
 from cellar.auth.credentials import AuthServices
 from cellar.errors import PersoniumError
 from cellar.settings import Settings
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
-from cellar.unit.cell_properties import accounts_not_recording_history, owner_representative_accounts
 
 PASSWORD = "password"
 SAML2 = "urn:ietf:params:oauth:grant-type:saml2-bearer"

@@ -1,41 +1,13 @@
-"""Cell properties (apiref 291): WebDAV dead properties of the cell root, some of which steer
-authentication (``ownerRepresentativeAccounts``, ``accountsnotrecordingauthhistory``)."""
+"""Cell properties (apiref 291): WebDAV dead properties of the cell root, stored as XML elements
+(those that steer authentication are read by ``cellar.auth.cell_policies``)."""
 
 from __future__ import annotations
 
-from lxml import etree
 from sqlalchemy import delete, insert, select
 
 from cellar.dav.properties import PropertyChange
 from cellar.storage.tables import cell_properties
 from cellar.storage.uow import Transaction
-
-PERSONIUM_NS = "urn:x-personium:xmlns"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-def property_xml(tx: Transaction, cell_id: str, name: str, namespace: str = PERSONIUM_NS) -> str | None:
-    t = cell_properties
-    stmt = select(t.c.xml).where(t.c.cell_id == cell_id, t.c.name == name, t.c.namespace == namespace)
-    return tx.conn.execute(stmt).scalar()
-
-
-def owner_representative_accounts(tx: Transaction, cell_id: str) -> set[str]:
-    """``<p:ownerRepresentativeAccounts><p:account>name</p:account>…`` (notes §2.4)."""
-    xml = property_xml(tx, cell_id, "ownerRepresentativeAccounts")
-    if not xml:
-        return set()
-    root = etree.fromstring(xml.encode(), _PARSER)
-    return {(e.text or "").strip() for e in root.iter(f"{{{PERSONIUM_NS}}}account")}
-
-
-def accounts_not_recording_history(tx: Transaction, cell_id: str) -> set[str]:
-    """``<p:accountsnotrecordingauthhistory>a,b</p:accountsnotrecordingauthhistory>``."""
-    xml = property_xml(tx, cell_id, "accountsnotrecordingauthhistory")
-    if not xml:
-        return set()
-    text = "".join(etree.fromstring(xml.encode(), _PARSER).itertext())
-    return {name.strip() for name in text.split(",") if name.strip()}
 
 
 def all_properties(tx: Transaction, cell_id: str) -> list[str]:
