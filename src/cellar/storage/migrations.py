@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text, update
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from cellar.storage import tables
@@ -27,6 +27,28 @@ def _create(*names: str) -> Callable[[Connection], None]:
     return apply
 
 
+def _v9_event_outbox(conn: Connection) -> None:
+    """The transactional outbox, frozen as this step made it (``tables.event_outbox`` may move on)."""
+    meta = MetaData()
+    outbox = Table(
+        "event_outbox", meta,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("created", BigInteger, nullable=False),
+        Column("origin", String(32), nullable=False),
+        Column("cell_id", String(32), nullable=True),
+        Column("type", String(256), nullable=False),
+        Column("object", Text, nullable=False),
+        Column("info", Text, nullable=False),
+        Column("request_key", String(128), nullable=True),
+        Column("subject", Text, nullable=True),
+        Column("schema", Text, nullable=True),
+        Column("extra", Text, nullable=True),
+        sqlite_autoincrement=True,
+    )
+    Index("ix_event_outbox_created", outbox.c.created)
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _create("unit_kv", "cells")),
     Migration(2, "cell control objects",
@@ -35,6 +57,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "access control", _create("acls")),
     Migration(5, "authorization cache versions", _create("cell_auth_versions")),
     Migration(6, "box webdav", _create("dav_nodes", "dav_blobs")),
+    Migration(9, "event outbox", _v9_event_outbox),
 )
 
 _version_meta = MetaData()
