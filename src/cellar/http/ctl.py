@@ -88,6 +88,6 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
 
     root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
                      authorize_set, scope, HOOKS, event_prefix="cellctl",
-                     on_write=lambda tx: bump_auth_version(tx, cell_id))
+                     on_write=lambda tx: bump_auth_version(tx, cell_id), cause=ctx.cause(cell_request.caller))
     return await serve_odata(request, root, segments)
 

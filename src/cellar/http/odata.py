@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from cellar.auth.context import Caller
 from cellar.errors import PersoniumError
+from cellar.events.bus import NO_CAUSE, Cause
 from cellar.http.negotiation import odata_format, query_params, read_body
 from cellar.odata import atom, serialize
 from cellar.odata.body import parse_json_object
@@ -54,6 +55,8 @@ class ODataRoot:
     hooks: Mapping[str, EntityHooks]
     event_prefix: str | None = None
     on_write: Callable[[Transaction], None] | None = None
+    #: The request behind the transactions this root serves, for their events.
+    cause: Cause = NO_CAUSE
 
     def entity_type(self, name: str) -> EntityType:
         etype = self.model.find(name)
@@ -62,6 +65,7 @@ class ODataRoot:
         return etype
 
     def service(self, tx: Transaction, etype: EntityType) -> EntitySetService:
+        tx.cause = self.cause
         root = ServiceRoot(self.model, self.scope(tx), self.url, self.hooks, self.event_prefix, self.on_write)
         return root.service(etype)
 

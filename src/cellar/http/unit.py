@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from cellar.auth.credentials import require_unit_access
 from cellar.errors import PersoniumError
+from cellar.events.catalog import UNITCTL
 from cellar.http.context import RequestContext
 from cellar.http.odata import ODataRoot, serve_odata
 from cellar.odata.model import EntityModel, EntityType
@@ -37,7 +38,7 @@ async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -
         require_unit_access(caller.access, unit_url)
 
     root = ODataRoot(UNIT_CTL, f"{unit_url}__ctl/", ctx.services.storage, caller, authorize,
-                     scope=lambda tx: {}, hooks={"Cell": CellHooks()})
+                     scope=lambda tx: {}, hooks={"Cell": CellHooks()}, event_prefix=UNITCTL, cause=ctx.cause(caller))
     return await serve_odata(request, root, segments)
 
 
