@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from cellar.auth.tokens import LocalToken, TokenKind
-from cellar.events import catalog
 from cellar.events.bus import Cause, Event
 from cellar.storage.tables import event_outbox
 from tests.api._auth_support import make_account

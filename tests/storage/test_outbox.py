@@ -193,3 +193,29 @@ def test_a_process_starts_from_the_newest_row(processes: Any) -> None:
     assert late.received == []
     with late.storage.transaction("test.count", write=False) as tx:
         assert tx.conn.execute(select(func.count()).select_from(event_outbox)).scalar_one() == 1
+
+
+def test_a_storage_shared_by_several_apps_dispatches_until_the_last_stops(processes: Any) -> None:
+    process = processes()
+    timing = Timing(0.05, 3_600_000, process.storage.caps.notify)
+    process.storage.events.start(timing)
+    process.storage.events.stop()
+    process.emit(ACL)
+    wait_until(lambda: len(process.received) == 1)
+    assert process.threads == ["cellar-events"]
+    process.storage.events.stop()
+    process.started = False
+    process.emit(PROPPATCH)
+    assert [e.type for e in process.received] == [catalog.CELL_ACL, catalog.CELL_PROPPATCH]
+    assert process.threads == ["cellar-events", threading.current_thread().name]
+
+
+def test_many_events_of_one_transaction_keep_their_order_and_ids(processes: Any) -> None:
+    writer, reader = processes(started=False), processes()
+    created = catalog.dav(catalog.DAVFILE, catalog.CREATE)
+    events = [Event(created, f"http://localhost:8080/c1/box/{n}") for n in range(1200)]
+    writer.emit(*events)
+    ids = [row.id for row in outbox_rows(writer.storage)]
+    assert [(e.id, e.object) for e in writer.received] == list(zip(ids, (e.object for e in events), strict=True))
+    wait_until(lambda: len(reader.received) == 1200)
+    assert [(e.id, e.object) for e in reader.received] == [(e.id, e.object) for e in writer.received]

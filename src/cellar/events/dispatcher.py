@@ -36,16 +36,19 @@ SAFETY_NET = 5.0
 PRUNE_EVERY = 60.0
 
 
+class Signal(Protocol):
+    def wait(self, timeout: float) -> bool: ...  # True: another process committed events
+    def wake(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class Outbox(Protocol):
     origin: str
 
-    def open(self) -> None: ...
+    def listen(self) -> Signal: ...
     def latest_id(self) -> int: ...
     def read(self, after: int, also: Collection[int], limit: int) -> list[tuple[Event, str]]: ...
     def prune(self, before_ms: int) -> None: ...
-    def wait(self, timeout: float) -> bool: ...
-    def wake(self) -> None: ...
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,9 @@ class Dispatcher:
     def __init__(self, bus: EventBus, outbox: Outbox) -> None:
         self.bus = bus
         self._outbox = outbox
-        self._local: deque[list[Event]] = deque()
         self._lock = threading.Lock()
         self._users = 0
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-        self._cursor = 0
-        self._gaps: dict[int, float] = {}  # id -> when it was skipped (monotonic)
+        self._run: _Run | None = None
 
     def committed(self, events: list[Event]) -> None:
         """Called by storage after a commit, outside the writer lock. Without a running dispatcher
@@ -77,82 +76,103 @@ class Dispatcher:
         if not events:
             return
         with self._lock:
-            running = self._thread is not None
-            if running:
-                self._local.append(events)
-        if running:
-            self._outbox.wake()
+            run = self._run
+            if run is not None:
+                run.local.append(events)
+        if run is not None:
+            run.signal.wake()
         else:
             self.bus.publish_all(events)
 
     def start(self, timing: Timing) -> None:
-        """Idempotent per user: several apps may share one storage (tests); the last stop ends it."""
+        """Counted: several apps may share one storage (tests); the last stop ends delivery."""
         with self._lock:
             self._users += 1
-            if self._thread is not None:
-                return
-            self._outbox.open()
-            self._cursor, self._gaps, self._stopping = self._outbox.latest_id(), {}, False
-            self._thread = threading.Thread(target=self._run, args=(timing,), name="cellar-events", daemon=True)
-            self._thread.start()
+            if self._run is None:
+                # Listening before reading the newest id: nothing committed after this call is missed.
+                signal = self._outbox.listen()
+                self._run = _Run(self.bus, self._outbox, signal, self._outbox.latest_id(), timing)
 
     def stop(self) -> None:
         with self._lock:
-            self._users -= 1
-            if self._users > 0 or self._thread is None:
+            if self._users == 0:
                 return
-            thread, self._thread = self._thread, None
-            self._stopping = True
-            self._outbox.wake()
-        thread.join()
-        self._outbox.close()
-        self._deliver_local()  # what was committed while stopping
+            self._users -= 1
+            if self._users > 0 or self._run is None:
+                return
+            run, self._run = self._run, None
+        run.stop()
 
-    def _run(self, timing: Timing) -> None:
+
+class _Run:
+    """One dispatcher thread, from start to stop, with its cursor and gaps."""
+
+    def __init__(self, bus: EventBus, outbox: Outbox, signal: Signal, cursor: int, timing: Timing) -> None:
+        self.bus, self.outbox, self.signal, self.timing = bus, outbox, signal, timing
+        self.local: deque[list[Event]] = deque()
+        self.cursor = cursor
+        self.gaps: dict[int, float] = {}  # id -> when it was skipped (monotonic)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cellar-events", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.signal.wake()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        try:
+            self._dispatch()
+        finally:
+            self.signal.close()
+            self._deliver_local()  # what was committed while stopping
+
+    def _dispatch(self) -> None:
         next_read = next_prune = time.monotonic()
-        while not self._stopping:
+        while not self._stopping.is_set():
             try:
-                notified = self._outbox.wait(max(0.0, min(next_read, next_prune) - time.monotonic()))
+                notified = self.signal.wait(max(0.0, min(next_read, next_prune) - time.monotonic()))
                 self._deliver_local()
                 moment = time.monotonic()
                 if notified or moment >= next_read:
-                    self.poll()
-                    next_read = moment + timing.read_interval
+                    self._poll()
+                    next_read = moment + self.timing.read_interval
                 if moment >= next_prune:
-                    self._outbox.prune(int(time.time() * 1000) - timing.retention_ms)
+                    self.outbox.prune(int(time.time() * 1000) - self.timing.retention_ms)
                     next_prune = moment + PRUNE_EVERY
             except Exception:  # the database may be briefly unreachable: keep going
                 log.exception("event dispatch failed; retrying")
-                time.sleep(timing.poll_interval)
+                self._stopping.wait(self.timing.poll_interval)
 
     def _deliver_local(self) -> None:
-        while self._local:
-            self.bus.publish_all(self._local.popleft())
+        while self.local:
+            self.bus.publish_all(self.local.popleft())
 
-    def poll(self) -> None:
+    def _poll(self) -> None:
         """Read what other processes committed since the last read, and the gaps; deliver it."""
         while True:
-            rows = self._outbox.read(self._cursor, self._gaps.keys(), BATCH)
-            fresh = [event for event, origin in rows if self._advance(event.id or 0) and origin != self._outbox.origin]
-            self.bus.publish_all(fresh)
+            rows = self.outbox.read(self.cursor, self.gaps.keys(), BATCH)
+            self.bus.publish_all([event for event, origin in rows
+                                  if self._advance(event.id or 0) and origin != self.outbox.origin])
             if len(rows) < BATCH:
                 break
         self._expire_gaps()
 
     def _advance(self, event_id: int) -> bool:
         """Note a row read; False if it was seen before."""
-        if self._gaps.pop(event_id, None) is not None:
+        if self.gaps.pop(event_id, None) is not None:
             return True
-        if event_id <= self._cursor:
+        if event_id <= self.cursor:
             return False
         moment = time.monotonic()
-        for skipped in range(max(self._cursor + 1, event_id - MAX_GAPS), event_id):
-            self._gaps[skipped] = moment
-        self._cursor = event_id
+        for skipped in range(max(self.cursor + 1, event_id - MAX_GAPS), event_id):
+            self.gaps[skipped] = moment
+        self.cursor = event_id
         return True
 
     def _expire_gaps(self) -> None:
         horizon = time.monotonic() - GAP_WINDOW
-        self._gaps = {gap: seen for gap, seen in self._gaps.items() if seen > horizon}
-        while len(self._gaps) > MAX_GAPS:
-            del self._gaps[min(self._gaps)]
+        self.gaps = {gap: seen for gap, seen in self.gaps.items() if seen > horizon}
+        while len(self.gaps) > MAX_GAPS:
+            del self.gaps[min(self.gaps)]

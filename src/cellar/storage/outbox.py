@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import delete, func, insert, or_, select as select_rows, text
+from sqlalchemy import delete, func, insert, or_
+from sqlalchemy import select as select_rows
 
 from cellar.events.bus import Cause, Event
 from cellar.storage.tables import event_outbox as outbox
@@ -27,20 +28,27 @@ from cellar.storage.uow import Transaction
 
 log = logging.getLogger(__name__)
 CHANNEL = "cellar_events"
-_NOTIFY = text("SELECT pg_notify(:channel, :origin)")
+#: Bound parameters stay far below SQLite's limit (32766) even for a transaction with many events.
+ROWS_PER_INSERT = 500
 
 
 def record(tx: Transaction, origin: str) -> list[Event]:
-    """Insert the transaction's events (one statement) just before it commits; returns them as
-    recorded (id, time, cause)."""
+    """Insert the transaction's events just before it commits; returns them as recorded (id, time,
+    cause)."""
     if not tx.events:
         return []
     created = int(time.time() * 1000)
     rows = [_row(event, tx.cause, created, origin) for event in tx.events]
-    ids = tx.conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows).scalars()
-    if tx.caps.notify:
-        tx.conn.execute(_NOTIFY, {"channel": CHANNEL, "origin": origin})
-    return [replace(event, id=event_id, created=created, cause=tx.cause) for event, event_id in zip(tx.events, ids)]
+    # One multi-row INSERT; both databases number its rows in VALUES order, in whatever order
+    # RETURNING lists them. On PostgreSQL it also NOTIFYs (identical notifications of one
+    # transaction are delivered once, at commit).
+    returned = [outbox.c.id, func.pg_notify(CHANNEL, origin)] if tx.caps.notify else [outbox.c.id]
+    ids: list[int] = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        ids += sorted(tx.conn.execute(insert(outbox).values(chunk).returning(*returned)).scalars())
+    return [replace(event, id=event_id, created=created, cause=tx.cause)
+            for event, event_id in zip(tx.events, ids, strict=True)]
 
 
 def _row(event: Event, cause: Cause, created: int, origin: str) -> dict[str, Any]:
@@ -56,16 +64,16 @@ def _event(row: Any) -> Event:
 
 
 class DatabaseOutbox:
-    """What the dispatcher needs of the database: read, prune, and wait for news."""
+    """What the dispatcher needs of the database: news of commits, reading and pruning."""
 
     def __init__(self, storage: Any, origin: str) -> None:  # a Storage (which builds this one)
         self._storage = storage
         self.origin = origin
-        self._signal: _Signal | _Listener = _Signal()
 
-    def open(self) -> None:
-        """Start listening (PostgreSQL) before the dispatcher's first read, so nothing falls between."""
-        self._signal = _Listener(self._storage, self.origin) if self._storage.caps.notify else _Signal()
+    def listen(self) -> _Signal | _Listener:
+        """Wake-ups for one dispatcher run: PostgreSQL notifications from other processes, or
+        (SQLite) this process's own only."""
+        return _Listener(self._storage, self.origin) if self._storage.caps.notify else _Signal()
 
     def latest_id(self) -> int:
         with self._storage.transaction("events.latest", write=False) as tx:
@@ -82,16 +90,6 @@ class DatabaseOutbox:
         """Idempotent: any process may prune, in any order."""
         with self._storage.transaction("events.prune") as tx:
             tx.conn.execute(delete(outbox).where(outbox.c.created < before_ms))
-
-    def wait(self, timeout: float) -> bool:
-        """Until :meth:`wake` or ``timeout``; True if another process said it committed events."""
-        return self._signal.wait(timeout)
-
-    def wake(self) -> None:
-        self._signal.wake()
-
-    def close(self) -> None:
-        self._signal.close()
 
 
 class _Signal:
@@ -159,8 +157,8 @@ class _Listener:
     def wake(self) -> None:
         try:
             self._wake_out.send(b"\0")
-        except BlockingIOError:
-            pass  # the pipe is full: the dispatcher is awake anyway
+        except OSError:
+            pass  # full (the dispatcher is awake anyway) or closed (it has stopped)
 
     def _disconnect(self) -> None:
         if self._conn is not None:
