@@ -28,8 +28,8 @@ from cellar.storage.uow import Transaction
 
 log = logging.getLogger(__name__)
 CHANNEL = "cellar_events"
-#: Bound parameters stay far below SQLite's limit (32766) even for a transaction with many events.
-ROWS_PER_INSERT = 500
+_INSERT = insert(outbox).returning(outbox.c.id)
+_INSERT_NOTIFYING = insert(outbox).returning(outbox.c.id, func.pg_notify(CHANNEL, outbox.c.origin))
 
 
 def record(tx: Transaction, origin: str) -> list[Event]:
@@ -39,14 +39,11 @@ def record(tx: Transaction, origin: str) -> list[Event]:
         return []
     created = int(time.time() * 1000)
     rows = [_row(event, tx.cause, created, origin) for event in tx.events]
-    # One multi-row INSERT; both databases number its rows in VALUES order, in whatever order
-    # RETURNING lists them. On PostgreSQL it also NOTIFYs (identical notifications of one
-    # transaction are delivered once, at commit).
-    returned = [outbox.c.id, func.pg_notify(CHANNEL, origin)] if tx.caps.notify else [outbox.c.id]
-    ids: list[int] = []
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        chunk = rows[start:start + ROWS_PER_INSERT]
-        ids += sorted(tx.conn.execute(insert(outbox).values(chunk).returning(*returned)).scalars())
+    # One INSERT (SQLAlchemy sends several rows as one multi-row statement); both databases number
+    # the rows in VALUES order, in whatever order RETURNING lists them. On PostgreSQL it also
+    # NOTIFYs (identical notifications of one transaction are delivered once, at commit).
+    statement = _INSERT_NOTIFYING if tx.caps.notify else _INSERT
+    ids = sorted(tx.conn.execute(statement, rows).scalars())
     return [replace(event, id=event_id, created=created, cause=tx.cause)
             for event, event_id in zip(tx.events, ids, strict=True)]
 
