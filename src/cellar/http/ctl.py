@@ -19,6 +19,7 @@ from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.boxes import BoxHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.http.context import RequestContext
 from cellar.http.odata import ODataRoot, serve_odata
 from cellar.odata.model import EntityType
@@ -87,7 +88,7 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
         return {"cell_id": cell_id}
 
     root = ODataRoot(CELL_CTL, f"{cell_request.url}__ctl/", ctx.services.storage, cell_request.caller,
-                     authorize_set, scope, HOOKS, event_prefix="cellctl",
+                     authorize_set, scope, HOOKS, event_prefix=catalog.CELLCTL,
                      on_write=lambda tx: bump_auth_version(tx, cell_id), cause=ctx.cause(cell_request.caller))
     return await serve_odata(request, root, segments)
 
