@@ -36,6 +36,17 @@ BACKENDS = [
 KEPT = {unit_kv.name}
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres_only`` tests have no SQLite variant (deselected, not skipped: nothing to run there)."""
+    kept, dropped = [], []
+    for item in items:
+        sqlite_variant = "[sqlite" in item.nodeid
+        (dropped if sqlite_variant and item.get_closest_marker("postgres_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @dataclass
 class Backend:
     settings: Settings

@@ -14,6 +14,7 @@ from starlette.routing import Router
 from starlette.types import Lifespan, Receive, Scope, Send
 
 from cellar.errors import PersoniumError
+from cellar.events.dispatcher import Timing
 from cellar.http.dispatch import Dispatcher
 from cellar.http.errors import handle_internal_error, handle_personium_error
 from cellar.http.middleware import ProtocolMiddleware
@@ -40,6 +41,10 @@ def tune_process(storage: Storage) -> None:
         pass  # not glibc: nothing to tune
 
 
+def event_timing(settings: Settings, storage: Storage) -> Timing:
+    return Timing(settings.event_poll_interval / 1000, settings.event_retention * 1000, storage.caps.notify)
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
 
@@ -48,8 +53,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         migrate(services.storage)
         services.keyring  # noqa: B018 - load (or create) the unit's keys before the first request
         tune_process(services.storage)
-        yield
-        services.storage.dispose()
+        services.storage.events.start(event_timing(settings, services.storage))
+        try:
+            yield
+        finally:
+            services.storage.events.stop()
+            services.storage.dispose()
 
     app = Starlette(
         middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(ProtocolMiddleware)],

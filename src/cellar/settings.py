@@ -39,6 +39,8 @@ class Settings:
     introspect_username: str = ""
     introspect_password: str = ""
     max_file_size: int = 100 * 1024 * 1024
+    event_poll_interval: int = 200
+    event_retention: int = 3600
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -123,6 +125,10 @@ FIELDS: tuple[Field, ...] = (
     Field("introspect_password", "CELLAR_INTROSPECT_PASSWORD", str, "Its password."),
     Field("max_file_size", "CELLAR_MAX_FILE_SIZE", _bounded(1, 2**40),
           "Largest WebDAV file body accepted, in bytes (larger → 413 PR413-MC-0001)."),
+    Field("event_poll_interval", "CELLAR_EVENT_POLL_INTERVAL", _bounded(10, 60000),
+          "Milliseconds between reads of other processes' events on SQLite (PostgreSQL is notified)."),
+    Field("event_retention", "CELLAR_EVENT_RETENTION", _bounded(60, 30 * 86400),
+          "Seconds committed events are kept in the outbox for every process to read."),
 )
 
 

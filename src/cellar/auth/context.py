@@ -20,6 +20,8 @@ class AccessKind(Enum):
 
 
 UNIT_KINDS = frozenset({AccessKind.UNIT_MASTER, AccessKind.UNIT_ADMIN, AccessKind.UNIT_USER, AccessKind.UNIT_LOCAL})
+#: Kinds whose ``subject`` is an account name of the issuing cell.
+_ACCOUNT_KINDS = frozenset({AccessKind.ACCOUNT, AccessKind.PASSWORD_CHANGE})
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class AccessContext:
     unit_roles: frozenset[str] = frozenset()
     #: The presented token, for endpoints that need more of it (__mypassword, __introspect).
     token: object | None = None
+
+    @property
+    def subject_url(self) -> str | None:
+        """The subject as a URL, as events carry it: an account of this cell is ``{cellUrl}#{name}``."""
+        if self.kind in _ACCOUNT_KINDS and self.subject and self.issuer and "#" not in self.subject:
+            return f"{self.issuer}#{self.subject}"
+        return self.subject
 
     @property
     def is_unit_level(self) -> bool:

@@ -17,6 +17,8 @@ from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
 from cellar.auth.scopes import scope_allows
 from cellar.auth.tokens import now
 from cellar.errors import PersoniumError
+from cellar.events.bus import Event
+from cellar.events.catalog import CELL_MYPASSWORD
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 
@@ -62,7 +64,7 @@ def prepare(caller: Caller, cell_url: str) -> PasswordChange:
     return PasswordChange(account, hash_password(password))
 
 
-def apply(tx: Transaction, cell_id: str, change: PasswordChange) -> None:
+def apply(tx: Transaction, cell_id: str, cell_url: str, change: PasswordChange) -> None:
     """Replace the hash; ``passwordChangeRequired`` becomes ``active``; the ETag changes."""
     a = tables.accounts
     row = tx.conn.execute(select(a.c.id, a.c.status, a.c.updated, a.c.version)
@@ -75,3 +77,4 @@ def apply(tx: Transaction, cell_id: str, change: PasswordChange) -> None:
     if row.status == PASSWORD_CHANGE_REQUIRED:
         values["status"] = ACTIVE
     tx.conn.execute(update(a).where(a.c.id == row.id).values(values))
+    tx.emit(Event(CELL_MYPASSWORD, f"{cell_url}__mypassword", cell_id=cell_id))

@@ -1,7 +1,8 @@
-"""In-process publish/subscribe for Personium events, fed after commit.
+"""In-process publish/subscribe for Personium events, fed by the dispatcher after commit.
 
-Subscribers (rules, event logs, the WebSocket bus) arrive with the events issue; every write path
-already queues its events on the transaction so nothing needs rework then.
+Events are recorded in the outbox by the transaction that caused them
+(:mod:`cellar.storage.outbox`); :mod:`cellar.events.dispatcher` hands every committed event to each
+process's bus once, whichever process wrote it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,29 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Cause:
+    """The request behind a write, as Personium's events carry it: its ``X-Personium-RequestKey``, the
+    caller's subject URL and the token's schema (client app) URL."""
+
+    request_key: str | None = None
+    subject: str | None = None
+    schema: str | None = None
+
+
+NO_CAUSE = Cause()
+
+
+@dataclass(frozen=True)
 class Event:
-    type: str  # e.g. "cellctl.Account.create", "unitctl.Cell.create"
+    type: str  # one of cellar.events.catalog.TYPES, e.g. "cellctl.Account.create"
     object: str  # URL of the affected object
     info: str = ""
     cell_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Set when the event is recorded: its outbox id, the time (epoch ms) and the request's cause.
+    id: int | None = None
+    created: int | None = None
+    cause: Cause = NO_CAUSE
 
 
 Subscriber = Callable[[Event], None]
@@ -32,6 +50,9 @@ class EventBus:
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.remove(subscriber)
 
     def publish_all(self, events: Iterable[Event]) -> None:
         for event in events:

@@ -67,10 +67,10 @@ async def my_password(request: Request, ctx: RequestContext, cell_name: str) -> 
     change = await run_in_threadpool(password_change.prepare, cell_request.caller, cell_request.url)
 
     def work() -> None:
-        with ctx.services.storage.transaction("auth.mypassword") as tx:
+        with ctx.services.storage.transaction("auth.mypassword", cause=ctx.cause(cell_request.caller)) as tx:
             if find_cell_by_id(tx, cell["id"]) is None:
                 raise PersoniumError("PR404-DV-0003")
-            password_change.apply(tx, cell["id"], change)
+            password_change.apply(tx, cell["id"], cell_request.url, change)
 
     await run_in_threadpool(work)
     return Response(status_code=204)

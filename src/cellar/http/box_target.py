@@ -17,6 +17,7 @@ from cellar.ctl import boxes
 from cellar.dav import tree
 from cellar.dav.tree import Kind, Located, Node
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.events.bus import Event
 from cellar.http.context import RequestContext
 from cellar.http.ctl import CellRequest, cell_request_in
@@ -89,8 +90,15 @@ class BoxTarget:
     def may(self, privilege: str) -> bool:
         return allowed(self.cell_request.caller.access, self.guard(self.located.chain), privilege)
 
-    def emit(self, tx: Transaction, kind: str, action: str, url: str | None = None) -> None:
-        tx.emit(Event(f"{kind}.{action}", url or self.url, cell_id=self.box.cell_id))
+    def emit(self, tx: Transaction, kind: Kind, operation: str, url: str | None = None) -> None:
+        """The event of a write to a resource of ``kind`` (a catalog operation)."""
+        tx.emit(Event(catalog.dav(EVENT_CATEGORIES[kind], operation), url or self.url, cell_id=self.box.cell_id))
+
+
+#: Personium's event category of each kind of box resource (``__src`` is a plain collection).
+EVENT_CATEGORIES = {Kind.BOX: catalog.BOX, Kind.WEBDAV: catalog.WEBDAVCOL, Kind.ODATA: catalog.ODATACOL,
+                    Kind.SERVICE: catalog.SERVICECOL, Kind.SOURCE: catalog.WEBDAVCOL,
+                    Kind.STREAM: catalog.STREAMCOL, Kind.FILE: catalog.DAVFILE}
 
 
 def basic_caller(ctx: RequestContext, cell_request: CellRequest, box_name: str, authorization: str) -> CellRequest:
@@ -118,6 +126,7 @@ async def in_box(ctx: RequestContext, cell: CellSource, box_name: str, path: tup
     def run() -> Any:
         with ctx.services.storage.transaction(f"dav.{name}", write=write) as tx:
             cell_request = cell if isinstance(cell, CellRequest) else cell_request_in(tx, ctx, cell)
+            tx.cause = ctx.cause(cell_request.caller)
             box = boxes.find_box(tx, cell_request.cell, box_name)
             if box is None:
                 raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")

@@ -22,6 +22,8 @@ from cellar.auth.roles import roles_by_id
 from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate
 from cellar.errors import PersoniumError
+from cellar.events import catalog
+from cellar.events.bus import Event
 from cellar.http.context import RequestContext
 from cellar.http.ctl import CellRequest, load_cell_request
 from cellar.http.negotiation import read_body
@@ -83,7 +85,7 @@ async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> 
     require_unit_access(caller.access, ctx.services.urls.cell_url(cell_name))
 
     def work() -> None:
-        with ctx.services.storage.transaction("cell.delete_recursive") as tx:
+        with ctx.services.storage.transaction("cell.delete_recursive", cause=ctx.cause(caller)) as tx:
             cell = find_cell(tx, cell_name)
             if cell is None:
                 raise PersoniumError("PR404-DV-0003")
@@ -101,10 +103,12 @@ async def acl_cell(request: Request, ctx: RequestContext, cell_name: str) -> Res
     body = await read_body(request, MAX_XML_BODY)
 
     def work() -> str:
-        with ctx.services.storage.transaction("cell.acl") as tx:
+        with ctx.services.storage.transaction("cell.acl", cause=ctx.cause(cell_request.caller)) as tx:
             acl = parse_acl(body, cell_request.url, role_resolver(tx, cell_request.cell["id"], cell_request.url),
                             cell_level=True)
-            return save_acl(tx, cell_request.cell["id"], acl)
+            etag = save_acl(tx, cell_request.cell["id"], acl)
+            _emit(tx, cell_request, catalog.CELL_ACL)
+            return etag
 
     return Response(status_code=200, headers={"ETag": await run_in_threadpool(work)})
 
@@ -156,12 +160,17 @@ async def proppatch_cell(request: Request, ctx: RequestContext, cell_name: str) 
     changes = parse_propertyupdate(await read_body(request, MAX_XML_BODY))
 
     def work() -> bytes:
-        with ctx.services.storage.transaction("cell.proppatch") as tx:
+        with ctx.services.storage.transaction("cell.proppatch", cause=ctx.cause(cell_request.caller)) as tx:
             apply_changes(tx, cell_request.cell["id"], changes)
+            _emit(tx, cell_request, catalog.CELL_PROPPATCH)
         shown = [etree.fromstring(c.xml) if c.xml else etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes]
         return davxml.multistatus([davxml.response(cell_request.url, shown)])
 
     return Response(await run_in_threadpool(work), status_code=207, media_type=davxml.MULTISTATUS_TYPE)
+
+
+def _emit(tx: Transaction, cell_request: CellRequest, event_type: str) -> None:
+    tx.emit(Event(event_type, cell_request.url, cell_id=cell_request.cell["id"]))
 
 
 def _require_unit_user_of(cell_request: CellRequest) -> None:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from cellar.auth.context import AccessContext, AccessKind, Caller
 from cellar.auth.credentials import cell_access, unit_access
 from cellar.auth.tokens import CookieCodec
+from cellar.events.bus import Cause
 from cellar.services import Services
 from cellar.storage.uow import Transaction
 
@@ -30,6 +31,8 @@ class RequestContext:
     headers: dict[str, str]
     #: ``p_cookie`` and the ``p_cookie_peer`` query parameter, used only without Authorization.
     cookie: tuple[str, str] | None = None
+    #: ``X-Personium-RequestKey`` as the middleware validated or generated it.
+    request_key: str | None = None
 
     @classmethod
     def of(cls, request: Request) -> RequestContext:
@@ -40,7 +43,11 @@ class RequestContext:
         peer, cookie = request.query_params.get("p_cookie_peer"), request.cookies.get("p_cookie")
         return cls(services, headers.get("authorization"),
                    services.urls.canonical(unit_user) if unit_user else None, forwarded,
-                   (cookie or "", peer) if peer is not None else None)
+                   (cookie or "", peer) if peer is not None else None, request.scope.get("cellar.request_key"))
+
+    def cause(self, caller: Caller) -> Cause:
+        """What the events of this request's writes carry about it."""
+        return Cause(self.request_key, caller.access.subject_url, caller.access.schema or None)
 
     def _caller(self, access: AccessContext) -> Caller:
         return Caller(access, self.headers, self.services.urls.unit_url)
@@ -49,6 +56,12 @@ class RequestContext:
         return self._caller(unit_access(self.services.auth, self.authorization, self.unit_user))
 
     def cell_caller(self, tx: Transaction, cell: Mapping[str, Any]) -> Caller:
+        """Who calls, judged inside the cell; the transaction's events will carry it."""
+        caller = self._cell_caller(tx, cell)
+        tx.cause = self.cause(caller)
+        return caller
+
+    def _cell_caller(self, tx: Transaction, cell: Mapping[str, Any]) -> Caller:
         authorization = self.authorization
         if authorization is None and self.cookie is not None:
             cell_url = self.services.urls.cell_url(cell["name"])

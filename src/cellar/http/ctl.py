@@ -17,6 +17,7 @@ from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.boxes import BoxHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.http.context import RequestContext
 from cellar.http.odata import serve_odata
 from cellar.odata.model import EntityType
@@ -85,7 +86,7 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
             cell_request.authorize(*privileges_for(etype, kind))
 
         return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
-                           authorize_set, HOOKS, event_prefix="cellctl",
+                           authorize_set, HOOKS, event_prefix=catalog.CELLCTL,
                            on_write=lambda write_tx: bump_auth_version(write_tx, cell_id))
 
     return await serve_odata(request, ctx.services.storage, segments, open_root)

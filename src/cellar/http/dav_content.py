@@ -16,6 +16,7 @@ from cellar.dav import tree
 from cellar.dav.ranges import byte_range
 from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.http.box_target import BoxTarget, CellSource, in_box, missing_parent
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
@@ -105,7 +106,7 @@ async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name:
         if node is not None and not node.if_match(if_match):
             raise PersoniumError("PR412-DV-0001")
         written, created = tree.write_file(tx, target.located, content_type, body)
-        target.emit(tx, "davfile", "create" if created else "update")
+        target.emit(tx, Kind.FILE, catalog.CREATE if created else catalog.UPDATE)
         return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
 
     return await in_box(ctx, cell, box_name, path, "put", work)

@@ -17,6 +17,7 @@ from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate
 from cellar.dav.propfind import AclRenderer, Listing, acl_renderer, listed_acls
 from cellar.dav.tree import Kind, Node
+from cellar.events import catalog
 from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, in_box
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
@@ -83,7 +84,7 @@ async def proppatch(request: Request, ctx: RequestContext, cell: CellSource, box
         if missing:
             davxml.add_propstat(response, [etree.Element(f"{{{c.namespace}}}{c.name}") for c in missing],
                           "HTTP/1.1 404 Not Found")
-        target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "proppatch")
+        target.emit(tx, node.kind, catalog.PROPPATCH)
         return Response(davxml.multistatus([response]), status_code=207, media_type=davxml.MULTISTATUS_TYPE,
                         headers={"ETag": updated.etag})
 
@@ -103,7 +104,7 @@ async def acl(request: Request, ctx: RequestContext, cell: CellSource, box_name:
         cell_url = target.cell_request.url
         resolver = role_resolver(tx, target.box.cell_id, cell_url)
         updated = tree.set_acl(tx, target.box, node, parse_acl(body, cell_url, resolver, cell_level=False))
-        target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "acl")
+        target.emit(tx, node.kind, catalog.ACL)
         return Response(status_code=200, headers={"ETag": updated.etag})
 
     return await in_box(ctx, cell, box_name, path, "acl", work)

@@ -17,7 +17,7 @@ from cellar.dav.mkcol import MkcolRefused, parse_mkcol
 from cellar.dav.move import check_destination
 from cellar.dav.tree import Kind
 from cellar.errors import PersoniumError
-from cellar.events.bus import Event
+from cellar.events import catalog
 from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, in_box, missing_parent
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
@@ -48,7 +48,7 @@ async def mkcol(request: Request, ctx: RequestContext, cell: CellSource, box_nam
         tree.check_name(target.located.missing[0])
         kind = parse_mkcol(body)
         created = tree.make_collection(tx, target.located, kind)
-        target.emit(tx, "davcol" if kind is Kind.WEBDAV else kind.value.replace("col.", "") + "col", "create")
+        target.emit(tx, kind, catalog.MKCOL)
         return Response(status_code=201, headers={"ETag": created.etag})
 
     try:
@@ -80,7 +80,7 @@ async def delete(request: Request, ctx: RequestContext, cell: CellSource, box_na
                                    for child in tree.children(tx, node)):
             raise PersoniumError("PR403-DV-0003")
         tree.remove(tx, node)
-        target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "delete")
+        target.emit(tx, node.kind, catalog.DELETE)
         return Response(status_code=204)
 
     return await in_box(ctx, cell, box_name, path, "delete", work)
@@ -100,8 +100,7 @@ async def _delete_box(ctx: RequestContext, cell: CellSource, box_name: str) -> R
         if target.box.is_main:
             raise PersoniumError("PR405-MC-0001")
         boxes.delete_recursive(tx, target.box)
-        tx.emit(Event("cellctl.Box.delete", target.box_url, cell_id=target.box.cell_id,
-                      extra={"recursive": True}))
+        target.emit(tx, Kind.BOX, catalog.DELETE, target.box_url)
         return Response(status_code=204)
 
     return await in_box(ctx, cell, box_name, (), "delete_box", work)
@@ -132,7 +131,7 @@ async def move(request: Request, ctx: RequestContext, cell: CellSource, box_name
             tree.remove(tx, existing)
             dest = tree.locate(tx, target.box, destination)
         moved = tree.move(tx, node, dest)
-        target.emit(tx, "davfile" if node.kind is Kind.FILE else "davcol", "move")
+        target.emit(tx, node.kind, catalog.MOVE)
         location = dest_target.url_of(destination)
         return Response(status_code=204 if existing is not None else 201,
                         headers={"Location": location, "ETag": moved.etag})

@@ -8,11 +8,13 @@ from starlette.responses import Response
 
 from cellar.auth.credentials import require_unit_access
 from cellar.errors import PersoniumError
+from cellar.events.catalog import UNITCTL
 from cellar.http.context import RequestContext
 from cellar.http.odata import serve_odata
 from cellar.odata.model import EntityModel, EntityType
 from cellar.odata.service import ServiceRoot
 from cellar.odata.table_stores import TABLE_STORES
+from cellar.storage import Transaction
 from cellar.unit.cells import CELL, CellHooks
 
 UNIT_CTL = EntityModel("UnitCtl", (CELL,), TABLE_STORES)
@@ -38,8 +40,14 @@ async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -
     def authorize(etype: EntityType | None, kind: str) -> None:
         require_unit_access(caller.access, unit_url)
 
-    root = ServiceRoot(UNIT_CTL, {}, f"{unit_url}__ctl/", caller, authorize, hooks={"Cell": CellHooks()})
-    return await serve_odata(request, ctx.services.storage, segments, lambda tx: root)
+    root = ServiceRoot(UNIT_CTL, {}, f"{unit_url}__ctl/", caller, authorize, hooks={"Cell": CellHooks()},
+                       event_prefix=UNITCTL)
+
+    def open_root(tx: Transaction) -> ServiceRoot:
+        tx.cause = ctx.cause(caller)
+        return root
+
+    return await serve_odata(request, ctx.services.storage, segments, open_root)
 
 
 async def health(request: Request, ctx: RequestContext) -> Response:

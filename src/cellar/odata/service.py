@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, true
 
 from cellar.auth.context import Caller
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.events.bus import Event
 from cellar.odata.body import validate_entity
 from cellar.odata.compile import compile_filter, compile_orderby, compile_search
@@ -142,7 +143,7 @@ class EntitySetService:
 
     def merge(self, tx: Transaction, key: Mapping[str, Any], body: dict[str, Any],
               if_match: str | None) -> Entity:
-        return self._update(tx, key, self._validated(body, partial=True), if_match, "merge")
+        return self._update(tx, key, self._validated(body, partial=True), if_match, catalog.PATCH)
 
     def _validated(self, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         return validate_entity(self.root.model, self.etype, body, partial=partial)
@@ -236,7 +237,7 @@ class EntitySetService:
         if self.root.on_write is not None:
             self.root.on_write(tx)
         if self.root.event_prefix:
-            tx.emit(Event(f"{self.root.event_prefix}.{source.etype.name}.links.{target.etype.name}.{op}",
+            tx.emit(Event(catalog.link(self.root.event_prefix, source.etype.name, target.etype.name, op),
                           f"{self.uri(source)}/$links/_{target.etype.name}", cell_id=self.store.scope.get("cell_id")))
 
     def _check_key_not_null(self, values: Mapping[str, Any]) -> None:
@@ -248,8 +249,9 @@ class EntitySetService:
         if self.root.on_write is not None:
             self.root.on_write(tx)
         if self.root.event_prefix:
-            tx.emit(Event(f"{self.root.event_prefix}.{self.etype.name}.{op}", self.uri(entity),
-                          cell_id=self.store.scope.get("cell_id")))
+            # Outside a cell (the unit's Cell set) the entity is the cell.
+            tx.emit(Event(catalog.entity(self.root.event_prefix, self.etype.name, op), self.uri(entity),
+                          cell_id=self.store.scope.get("cell_id", entity.id)))
 
 
 def check_if_match(if_match: str | None, entity: Entity) -> None:

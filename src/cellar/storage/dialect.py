@@ -14,9 +14,11 @@ class Capabilities:
     single_writer: bool
     #: PostgreSQL advisory locks serialise migrations across processes.
     advisory_locks: bool
+    #: PostgreSQL LISTEN/NOTIFY tells other processes of committed events (SQLite: they poll).
+    notify: bool
 
 
 def capabilities(engine: Engine) -> Capabilities:
     if engine.dialect.name == "sqlite":
-        return Capabilities("sqlite", single_writer=True, advisory_locks=False)
-    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True)
+        return Capabilities("sqlite", single_writer=True, advisory_locks=False, notify=False)
+    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True, notify=True)

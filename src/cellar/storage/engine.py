@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cellar.errors import PersoniumError
-from cellar.events.bus import EventBus
+from cellar.events.bus import NO_CAUSE, Cause, Event, EventBus
+from cellar.events.dispatcher import Dispatcher
+from cellar.storage import outbox
 from cellar.storage.dialect import Capabilities, capabilities
 from cellar.storage.uow import Transaction
 
@@ -24,13 +27,20 @@ class Storage:
     def __init__(self, engine: Engine, bus: EventBus) -> None:
         self.engine = engine
         self.caps: Capabilities = capabilities(engine)
-        self.bus = bus
         self._write_lock = threading.Lock() if self.caps.single_writer else None
         self._local = threading.local()
+        #: Names this process's rows in the outbox (a fresh one per start).
+        self.origin = uuid.uuid4().hex
+        self.events = Dispatcher(bus, outbox.DatabaseOutbox(self, self.origin))
+
+    @property
+    def bus(self) -> EventBus:
+        return self.events.bus
 
     @contextmanager
-    def transaction(self, name: str, *, write: bool = True) -> Iterator[Transaction]:
-        """Run one request's work in one transaction; events are published only after commit.
+    def transaction(self, name: str, *, write: bool = True, cause: Cause | None = None) -> Iterator[Transaction]:
+        """Run one request's work in one transaction; its events are recorded in it and delivered
+        once it has committed, after the writer lock is released.
 
         A transaction inside another on the same thread would wait for itself (SQLite has one
         writer), so it is a programming error, reported at once.
@@ -38,23 +48,26 @@ class Storage:
         if getattr(self._local, "active", None):
             raise RuntimeError(f"transaction {name!r} started inside {self._local.active!r}")
         self._local.active = name
+        committed: list[Event] = []
         try:
             if self._write_lock is not None and write:
                 with self._write_lock:
-                    yield from self._run(name, write)
+                    yield from self._run(name, write, cause, committed)
             else:
-                yield from self._run(name, write)
+                yield from self._run(name, write, cause, committed)
         finally:
             self._local.active = None
+        self.events.committed(committed)
 
-    def _run(self, name: str, write: bool) -> Iterator[Transaction]:
+    def _run(self, name: str, write: bool, cause: Cause | None, committed: list[Event]) -> Iterator[Transaction]:
         try:
             with self.engine.connect() as conn:
                 if self.caps.single_writer:
                     conn.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
                 with conn.begin():
-                    tx = Transaction(name, conn, self.caps)
+                    tx = Transaction(name, conn, self.caps, cause=cause or NO_CAUSE)
                     yield tx
+                    recorded = outbox.record(tx, self.origin)
         except PersoniumError:
             raise
         except OperationalError as exc:
@@ -67,7 +80,7 @@ class Storage:
             if exc.connection_invalidated:
                 raise PersoniumError("PR503-SV-0006") from exc
             raise
-        self.bus.publish_all(tx.events)
+        committed.extend(recorded)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -235,6 +235,28 @@ def _unmigrated_additions(conn: Connection) -> None:
         conn.execute(CreateIndex(index, if_not_exists=True))
 
 
+def _v8_event_outbox(conn: Connection) -> None:
+    """The transactional outbox, frozen as this step made it (``tables.event_outbox`` may move on)."""
+    meta = MetaData()
+    outbox = Table(
+        "event_outbox", meta,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("created", BigInteger, nullable=False),
+        Column("origin", String(32), nullable=False),
+        Column("cell_id", String(32), nullable=True),
+        Column("type", String(256), nullable=False),
+        Column("object", Text, nullable=False),
+        Column("info", Text, nullable=False),
+        Column("request_key", String(128), nullable=True),
+        Column("subject", Text, nullable=True),
+        Column("schema", Text, nullable=True),
+        Column("extra", Text, nullable=True),
+        sqlite_autoincrement=True,
+    )
+    Index("ix_event_outbox_created", outbox.c.created)
+    _create(conn, meta)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -243,6 +265,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "authorization cache versions", _authorization_cache_versions),
     Migration(6, "box webdav", _box_webdav),
     Migration(7, "cell properties and per-cell webdav indexes", _unmigrated_additions),
+    Migration(8, "event outbox", _v8_event_outbox),
 )
 
 _version_meta = MetaData()

@@ -4,7 +4,8 @@ Conventions that the rest of the code relies on:
 * every entity row has ``id`` (32 hex chars), ``published``/``updated`` (epoch ms) and ``version``
   (starts at 1, +1 per write: the ETag is ``W/"{version}-{updated}"``);
 * every table holding something that belongs to a cell has a ``cell_id`` column, so that "is this
-  cell empty" and the recursive cell delete find all of it without a list to keep up to date;
+  cell empty" and the recursive cell delete find all of it without a list to keep up to date (the
+  few tables that only mention a cell are listed in ``NOT_CELL_TABLES``);
 * string columns compare bytewise ("C" collation on PostgreSQL, BINARY on SQLite), as Personium's
   untouched Elasticsearch fields do, which also makes prefix ranges usable by indexes.
 """
@@ -223,6 +224,31 @@ dav_blobs = Table(
 )
 Index("ix_dav_blobs_cell", dav_blobs.c.cell_id)
 
+
+#: Committed events, one row each, written by the transaction that caused them so that every process
+#: sharing the database delivers them (``cellar.storage.outbox``). ``cell_id`` has no foreign key: an
+#: event outlives its cell (the recursive delete is itself an event), and rows go by age instead.
+#: ``origin`` names the writing process, which delivers its own events without reading them back.
+event_outbox = Table(
+    "event_outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("created", BigInteger, nullable=False),
+    Column("origin", String(32), nullable=False),
+    Column("cell_id", String(32), nullable=True),
+    Column("type", String(256), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("info", Text, nullable=False),
+    Column("request_key", String(128), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("schema", Text, nullable=True),
+    Column("extra", Text, nullable=True),
+    sqlite_autoincrement=True,  # ids never reused, so a process's cursor survives deletions
+)
+Index("ix_event_outbox_created", event_outbox.c.created)
+
+#: Tables with a ``cell_id`` that are not the cell's: they neither make it non-empty nor go with it.
+NOT_CELL_TABLES = frozenset({event_outbox.name})
 
 #: Tables that describe a cell rather than hold its contents: they do not make a cell "not empty"
 #: (a cell with an ACL, properties or keys but no objects may be deleted), and go with the cell.

@@ -1,4 +1,4 @@
-"""The unit of work handed to domain code: a connection plus the events to publish after commit."""
+"""The unit of work handed to domain code: a connection plus the events to record with it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from cellar.events.bus import Event
+from cellar.events.bus import NO_CAUSE, Cause, Event
+from cellar.events.catalog import TYPES
 from cellar.storage.dialect import Capabilities
 
 
@@ -17,9 +18,14 @@ class Transaction:
     conn: Connection
     caps: Capabilities
     events: list[Event] = field(default_factory=list)
+    #: The request behind the work, stamped on its events; the HTTP layer sets it once it knows
+    #: the caller (often inside this transaction).
+    cause: Cause = NO_CAUSE
 
     def emit(self, event: Event) -> None:
-        """Queue an event; it reaches subscribers only if the transaction commits."""
+        """Queue an event; it is recorded with the transaction's changes, so only if it commits."""
+        if event.type not in TYPES:
+            raise ValueError(f"event type {event.type!r} is not in cellar.events.catalog")
         self.events.append(event)
 
     def execute(self, statement: Any, params: Any = None) -> Any:

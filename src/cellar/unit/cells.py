@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
 
 from cellar.auth.context import Caller
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.events.bus import Event
 from cellar.odata.checks import CELL_NAME, pattern
 from cellar.odata.model import EntityType, KeyPart, Property
@@ -55,7 +56,8 @@ def check_owner(caller: Caller, owner: str | None) -> None:
 
 def _content_tables() -> list[Any]:
     """Every table holding something of a cell has a ``cell_id`` column (see storage.tables)."""
-    return [t for t in reversed(tables.metadata.sorted_tables) if "cell_id" in t.c]
+    return [t for t in reversed(tables.metadata.sorted_tables)
+            if "cell_id" in t.c and t.name not in tables.NOT_CELL_TABLES]
 
 
 def is_empty(tx: Transaction, cell_id: str) -> bool:
@@ -89,7 +91,8 @@ def delete_recursive(tx: Transaction, cell: dict[str, Any], cell_url: str) -> No
     for table in _content_tables():
         tx.conn.execute(delete(table).where(table.c.cell_id == cell["id"]))
     tx.conn.execute(delete(tables.cells).where(tables.cells.c.id == cell["id"]))
-    tx.emit(Event("unitctl.Cell.delete", cell_url, cell_id=cell["id"], extra={"recursive": True}))
+    tx.emit(Event(catalog.entity(catalog.UNITCTL, CELL.name, catalog.DELETE), cell_url, cell_id=cell["id"],
+                  extra={"recursive": True}))
 
 
 def find_cell_by_id(tx: Transaction, cell_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,62 @@
+"""Every event type Cellar emits, named as Personium names them (``PersoniumEventType``).
+
+Where Personium emits nothing (unit control objects, MOVE, ``__mypassword``) the name follows the
+same ``category.operation`` shape and is marked "Cellar's own" below. Emit sites build types only
+through this module, and :meth:`cellar.storage.uow.Transaction.emit` refuses any other type.
+"""
+
+from __future__ import annotations
+
+CREATE, UPDATE, PATCH, DELETE = "create", "update", "patch", "delete"  # PATCH: OData MERGE
+MKCOL, ACL, PROPPATCH, MOVE = "mkcol", "acl", "proppatch", "move"
+ENTITY_OPERATIONS = (CREATE, UPDATE, PATCH, DELETE)
+LINK_OPERATIONS = (CREATE, DELETE)
+
+#: Cell control objects (``{CellURL}__ctl/…``) and the unit's cells (Cellar's own ``unitctl``).
+CELLCTL, UNITCTL = "cellctl", "unitctl"
+CELLCTL_SETS = ("Account", "Box", "ExtCell", "ExtRole", "Relation", "Role")
+UNITCTL_SETS = ("Cell",)
+#: The entity set pairs a ``$links`` request can join, each in Personium's (alphabetical) order.
+CELLCTL_LINKS = (("Account", "Role"), ("Box", "Relation"), ("Box", "Role"), ("ExtCell", "Relation"),
+                 ("ExtCell", "Role"), ("ExtRole", "Relation"), ("ExtRole", "Role"), ("Relation", "Role"))
+
+#: The cell root: ACL and PROPPATCH as Personium; ``cell.mypassword`` is Cellar's own.
+CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD = "cell.acl", "cell.proppatch", "cell.mypassword"
+
+#: Box resources by category; ``move`` is Cellar's own. ``box.delete`` is the recursive box delete.
+BOX, WEBDAVCOL, ODATACOL, SERVICECOL, STREAMCOL, DAVFILE = (
+    "box", "webdavcol", "odatacol", "servicecol", "streamcol", "davfile")
+_COLLECTION_OPERATIONS = (MKCOL, ACL, PROPPATCH, DELETE, MOVE)
+DAV_OPERATIONS: dict[str, tuple[str, ...]] = {
+    BOX: (ACL, PROPPATCH, DELETE),
+    WEBDAVCOL: _COLLECTION_OPERATIONS, ODATACOL: _COLLECTION_OPERATIONS,
+    SERVICECOL: _COLLECTION_OPERATIONS, STREAMCOL: _COLLECTION_OPERATIONS,
+    DAVFILE: (CREATE, UPDATE, ACL, PROPPATCH, DELETE, MOVE),
+}
+
+
+def entity(prefix: str, entity_set: str, operation: str) -> str:
+    """``cellctl.Account.create``; an OData MERGE is ``patch``."""
+    return f"{prefix}.{entity_set}.{operation}"
+
+
+def link(prefix: str, source: str, target: str, operation: str) -> str:
+    """``cellctl.Box.links.Role.create`` whichever side the request started from."""
+    first, second = sorted((source, target))
+    return f"{prefix}.{first}.links.{second}.{operation}"
+
+
+def dav(category: str, operation: str) -> str:
+    return f"{category}.{operation}"
+
+
+def _all() -> frozenset[str]:
+    types = {CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD}
+    for prefix, sets in ((CELLCTL, CELLCTL_SETS), (UNITCTL, UNITCTL_SETS)):
+        types |= {entity(prefix, name, op) for name in sets for op in ENTITY_OPERATIONS}
+    types |= {link(CELLCTL, a, b, op) for a, b in CELLCTL_LINKS for op in LINK_OPERATIONS}
+    types |= {dav(category, op) for category, ops in DAV_OPERATIONS.items() for op in ops}
+    return frozenset(types)
+
+
+TYPES = _all()
