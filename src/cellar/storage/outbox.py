@@ -19,10 +19,11 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import delete, func, insert, or_
+from sqlalchemy import bindparam, delete, func, insert, or_
 from sqlalchemy import select as select_rows
 
 from cellar.events.bus import Cause, Event
+from cellar.storage.prepared import Prepared
 from cellar.storage.tables import event_outbox as outbox
 from cellar.storage.uow import Transaction
 
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "cellar_events"
 _INSERT = insert(outbox).returning(outbox.c.id)
 _INSERT_NOTIFYING = insert(outbox).returning(outbox.c.id, func.pg_notify(CHANNEL, outbox.c.origin))
+_COLUMNS = ("created", "origin", "cell_id", "type", "object", "info", "request_key", "subject", "schema", "extra")
+_ONE = Prepared(insert(outbox).values({name: bindparam(name) for name in _COLUMNS}).returning(outbox.c.id))
+_ONE_NOTIFYING = Prepared(insert(outbox).values({name: bindparam(name) for name in _COLUMNS})
+                          .returning(outbox.c.id, func.pg_notify(CHANNEL, outbox.c.origin)))
 
 
 def record(tx: Transaction, origin: str) -> list[Event]:
@@ -42,8 +47,13 @@ def record(tx: Transaction, origin: str) -> list[Event]:
     # One INSERT (SQLAlchemy sends several rows as one multi-row statement); both databases number
     # the rows in VALUES order, in whatever order RETURNING lists them. On PostgreSQL it also
     # NOTIFYs (identical notifications of one transaction are delivered once, at commit).
-    statement = _INSERT_NOTIFYING if tx.caps.notify else _INSERT
-    ids = sorted(tx.conn.execute(statement, rows).scalars())
+    if len(rows) == 1:  # most writes: one event, through a prepared statement
+        recorded = (_ONE_NOTIFYING if tx.caps.notify else _ONE).first(tx, **rows[0])
+        assert recorded is not None
+        ids = [recorded["id"]]
+    else:
+        statement = _INSERT_NOTIFYING if tx.caps.notify else _INSERT
+        ids = sorted(tx.conn.execute(statement, rows).scalars())
     return [replace(event, id=event_id, created=created, cause=tx.cause)
             for event, event_id in zip(tx.events, ids, strict=True)]
 

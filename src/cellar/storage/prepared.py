@@ -50,7 +50,10 @@ class Prepared:
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
         positions = tuple(compiled.positiontup or ()) if dialect.positional else None
+        # A SELECT's columns, or what an INSERT … RETURNING returns.
         selected = getattr(self.statement, "selected_columns", None)
+        if selected is None and getattr(self.statement, "_returning", ()):
+            selected = self.statement.exported_columns  # type: ignore[attr-defined]
         keys = tuple(selected.keys()) if selected is not None else ()
         return _Compiled(compiled.string, positions, {name: bind.value for name, bind in compiled.binds.items() if not bind.required}, keys)
 
