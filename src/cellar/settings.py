@@ -38,6 +38,7 @@ class Settings:
     introspect_username: str = ""
     introspect_password: str = ""
     max_file_size: int = 100 * 1024 * 1024
+    upload_lease: int = 300
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -122,6 +123,8 @@ FIELDS: tuple[Field, ...] = (
     Field("introspect_password", "CELLAR_INTROSPECT_PASSWORD", str, "Its password."),
     Field("max_file_size", "CELLAR_MAX_FILE_SIZE", _bounded(1, 2**40),
           "Largest WebDAV file body accepted, in bytes (larger → 413 PR413-MC-0001)."),
+    Field("upload_lease", "CELLAR_UPLOAD_LEASE", _bounded(1, 86400),
+          "Seconds an upload may go without receiving a chunk before its partial body may be swept."),
 )
 
 

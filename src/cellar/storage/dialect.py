@@ -14,9 +14,13 @@ class Capabilities:
     single_writer: bool
     #: PostgreSQL advisory locks serialise migrations across processes.
     advisory_locks: bool
+    #: The isolation level at which one transaction reads one snapshot throughout (None: every SQLite
+    #: read transaction does in WAL mode; PostgreSQL's default READ COMMITTED does not).
+    snapshot_isolation: str | None
 
 
 def capabilities(engine: Engine) -> Capabilities:
     if engine.dialect.name == "sqlite":
-        return Capabilities("sqlite", single_writer=True, advisory_locks=False)
-    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True)
+        return Capabilities("sqlite", single_writer=True, advisory_locks=False, snapshot_isolation=None)
+    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True,
+                        snapshot_isolation="REPEATABLE READ")

@@ -30,7 +30,8 @@ class Storage:
 
     @contextmanager
     def transaction(self, name: str, *, write: bool = True) -> Iterator[Transaction]:
-        """Run one request's work in one transaction; events are published only after commit.
+        """Run one request's work in one transaction; events are published and after-commit hooks run
+        only after commit (the hooks outside the transaction and the write lock: they may open their own).
 
         A transaction inside another on the same thread would wait for itself (SQLite has one
         writer), so it is a programming error, reported at once.
@@ -41,17 +42,28 @@ class Storage:
         try:
             if self._write_lock is not None and write:
                 with self._write_lock:
-                    yield from self._run(name, write)
+                    tx = yield from self._run(name, write)
             else:
-                yield from self._run(name, write)
+                tx = yield from self._run(name, write)
         finally:
             self._local.active = None
+        for hook in tx.committed_hooks:
+            hook()
 
-    def _run(self, name: str, write: bool) -> Iterator[Transaction]:
+    @contextmanager
+    def snapshot(self, name: str) -> Iterator[Transaction]:
+        """A read transaction that may outlive the call that opened it and be used from any thread, one at
+        a time (a streamed body is read on whichever worker thread is free), so it is not the thread's
+        transaction. It reads one snapshot throughout, so a body replaced meanwhile still reads whole."""
+        yield from self._run(name, write=False, isolation=self.caps.snapshot_isolation)
+
+    def _run(self, name: str, write: bool, isolation: str | None = None) -> Iterator[Transaction]:
         try:
             with self.engine.connect() as conn:
                 if self.caps.single_writer:
                     conn.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
+                if isolation is not None:
+                    conn.execution_options(isolation_level=isolation)
                 with conn.begin():
                     tx = Transaction(name, conn, self.caps)
                     yield tx
@@ -68,6 +80,7 @@ class Storage:
                 raise PersoniumError("PR503-SV-0006") from exc
             raise
         self.bus.publish_all(tx.events)
+        return tx
 
     def dispose(self) -> None:
         self.engine.dispose()

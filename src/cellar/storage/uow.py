@@ -1,7 +1,9 @@
-"""The unit of work handed to domain code: a connection plus the events to publish after commit."""
+"""The unit of work handed to domain code: a connection plus what to do once it committed (events to
+publish, clean-ups such as deleting the chunks of released file bodies)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +19,15 @@ class Transaction:
     conn: Connection
     caps: Capabilities
     events: list[Event] = field(default_factory=list)
+    committed_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def emit(self, event: Event) -> None:
         """Queue an event; it reaches subscribers only if the transaction commits."""
         self.events.append(event)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once the transaction committed, outside it; never if it rolled back."""
+        self.committed_hooks.append(hook)
 
     def execute(self, statement: Any, params: Any = None) -> Any:
         return self.conn.execute(statement, params) if params is not None else self.conn.execute(statement)

@@ -14,6 +14,7 @@ from cellar.odata.model import EntityType, KeyPart, Property
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity, EntityStore
 from cellar.storage import tables
+from cellar.storage.blobs import BlobStore
 from cellar.storage.uow import Transaction
 
 CELL = EntityType(
@@ -74,8 +75,10 @@ def find_cell(tx: Transaction, name: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def delete_recursive(tx: Transaction, cell: dict[str, Any], cell_url: str) -> None:
-    """Remove the cell and everything it holds in this one transaction: never half."""
+def delete_recursive(tx: Transaction, blobs: BlobStore, cell: dict[str, Any], cell_url: str) -> None:
+    """Remove the cell and everything it holds in this one transaction: never half (file bodies are
+    released with it, their chunks deleted once it committed)."""
+    blobs.release_cell(tx, cell["id"])
     for table in _content_tables():
         tx.conn.execute(delete(table).where(table.c.cell_id == cell["id"]))
     tx.conn.execute(delete(tables.cells).where(tables.cells.c.id == cell["id"]))
