@@ -1,0 +1,88 @@
+"""A real ``cellar serve`` killed (SIGKILL) in the middle of a 200 MB upload over an existing file: after a
+restart the file reads whole (its old body: the new one never linked), and once the sweep ran (short
+upload lease) the database holds no chunk of the aborted upload."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from subprocess import Popen
+
+import httpx
+
+from tests.live.test_serve import free_port, serve
+
+MASTER = "live-master"
+AUTH = {"Authorization": f"Bearer {MASTER}"}
+PIECE = os.urandom(1024 * 1024)
+
+
+def _upload(total_mb: int, kill_after_mb: int, process: Popen[str]) -> Iterator[bytes]:
+    for index in range(total_mb):
+        if index == kill_after_mb:
+            process.kill()
+            process.wait(timeout=10)
+        yield PIECE
+
+
+def _stored(database: Path) -> tuple[int, int, int]:
+    """Headers, chunks, and chunks whose header is gone."""
+    with sqlite3.connect(database) as conn:
+        return conn.execute("SELECT (SELECT count(*) FROM dav_blobs), (SELECT count(*) FROM dav_blob_chunks), "
+                            "(SELECT count(*) FROM dav_blob_chunks WHERE blob_id NOT IN "
+                            "(SELECT id FROM dav_blobs))").fetchone()
+
+
+def _streamed_hash(url: str) -> str:
+    digest = hashlib.sha256()
+    with httpx.stream("GET", url, headers=AUTH) as response:
+        assert response.status_code == 200
+        for piece in response.iter_bytes():
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def test_a_killed_upload_leaves_the_old_body_whole_and_no_chunk_behind(tmp_path: Path) -> None:
+    env = {"CELLAR_MASTER_TOKEN": MASTER, "CELLAR_MAX_FILE_SIZE": str(300 * 1024 * 1024),
+           "CELLAR_UPLOAD_LEASE": "2", "CELLAR_PORT": str(free_port())}
+    process, base = serve(tmp_path, **env)
+    try:
+        assert httpx.post(f"{base}__ctl/Cell", headers=AUTH, json={"Name": "cell1"}).status_code == 201
+        url = f"{base}cell1/__/big.bin"
+        old = PIECE * 3 + b"tail"
+        assert httpx.put(url, headers=AUTH, content=old).status_code == 201
+        failures: list[BaseException] = []
+
+        def upload() -> None:
+            try:
+                httpx.put(url, headers=AUTH, content=_upload(200, 60, process), timeout=60)
+            except httpx.HTTPError as exc:
+                failures.append(exc)
+
+        uploader = threading.Thread(target=upload)
+        uploader.start()
+        uploader.join(timeout=120)
+        assert failures, "the upload was cut off by the kill"
+        assert process.returncode == -9
+        database = tmp_path / "data" / "cellar.db"
+        headers, chunks, _ = _stored(database)
+        assert headers == 2 and chunks > 4, "the killed upload had staged chunks"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    process, base = serve(tmp_path, **env)
+    try:
+        assert _streamed_hash(url) == hashlib.sha256(old).hexdigest()
+        deadline = time.monotonic() + 30
+        while _stored(database) != (1, 4, 0) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _stored(database) == (1, 4, 0)
+        assert _streamed_hash(url) == hashlib.sha256(old).hexdigest()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
