@@ -25,7 +25,6 @@ from cellar.storage import Transaction
 from cellar.unit.cells import find_cell
 
 
-
 @dataclass(frozen=True)
 class CellRequest:
     """A request inside a cell: the cell row, who calls, and what the access decision needs."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +49,10 @@ class Storage:
         finally:
             self._local.active = None
         for hook in tx.committed_hooks:
-            hook()
+            try:
+                hook()
+            except Exception:  # the work committed; what a hook leaves undone, a sweep finishes
+                logging.getLogger(__name__).exception("after-commit hook of %r failed", name)
 
     @contextmanager
     def snapshot(self, name: str) -> Iterator[Transaction]:
