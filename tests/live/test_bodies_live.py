@@ -1,4 +1,5 @@
-"""A real ``cellar serve`` killed (SIGKILL) in the middle of a 200 MB upload over an existing file: after a
+"""A real ``cellar serve`` (SQLite, and PostgreSQL when the test cluster is there) killed (SIGKILL) in the
+middle of a 200 MB upload over an existing file: after a
 restart the file reads whole (its old body: the new one never linked), and once the sweep ran (short
 upload lease) the database holds no chunk of the aborted upload."""
 
@@ -6,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +14,11 @@ from pathlib import Path
 from subprocess import Popen
 
 import httpx
+import pytest
+from sqlalchemy import create_engine, text
 
+from cellar.settings import normalize_database_url
+from tests.conftest import BACKENDS, new_postgres_database
 from tests.live.test_serve import free_port, serve
 
 MASTER = "live-master"
@@ -30,12 +34,16 @@ def _upload(total_mb: int, kill_after_mb: int, process: Popen[str]) -> Iterator[
         yield PIECE
 
 
-def _stored(database: Path) -> tuple[int, int, int]:
-    """Headers, chunks, and chunks whose header is gone."""
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT (SELECT count(*) FROM dav_blobs), (SELECT count(*) FROM dav_blob_chunks), "
-                            "(SELECT count(*) FROM dav_blob_chunks WHERE blob_id NOT IN "
-                            "(SELECT id FROM dav_blobs))").fetchone()
+def _stored(database_url: str) -> tuple[int, int, int]:
+    """Headers, chunks, and chunks whose header is gone, as the database says."""
+    engine = create_engine(normalize_database_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return tuple(conn.execute(text(
+                "SELECT (SELECT count(*) FROM dav_blobs), (SELECT count(*) FROM dav_blob_chunks), "
+                "(SELECT count(*) FROM dav_blob_chunks WHERE blob_id NOT IN (SELECT id FROM dav_blobs))")).one())
+    finally:
+        engine.dispose()
 
 
 def _streamed_hash(url: str) -> str:
@@ -47,9 +55,12 @@ def _streamed_hash(url: str) -> str:
     return digest.hexdigest()
 
 
-def test_a_killed_upload_leaves_the_old_body_whole_and_no_chunk_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_killed_upload_leaves_the_old_body_whole_and_no_chunk_behind(tmp_path: Path, backend: str) -> None:
+    database = new_postgres_database("_live_bodies") if backend == "postgres" \
+        else f"sqlite:///{tmp_path / 'data' / 'cellar.db'}"
     env = {"CELLAR_MASTER_TOKEN": MASTER, "CELLAR_MAX_FILE_SIZE": str(300 * 1024 * 1024),
-           "CELLAR_UPLOAD_LEASE": "2", "CELLAR_PORT": str(free_port())}
+           "CELLAR_UPLOAD_LEASE": "2", "CELLAR_PORT": str(free_port()), "CELLAR_DATABASE_URL": database}
     process, base = serve(tmp_path, **env)
     try:
         assert httpx.post(f"{base}__ctl/Cell", headers=AUTH, json={"Name": "cell1"}).status_code == 201
@@ -69,7 +80,6 @@ def test_a_killed_upload_leaves_the_old_body_whole_and_no_chunk_behind(tmp_path:
         uploader.join(timeout=120)
         assert failures, "the upload was cut off by the kill"
         assert process.returncode == -9
-        database = tmp_path / "data" / "cellar.db"
         headers, chunks, _ = _stored(database)
         assert headers == 2 and chunks > 4, "the killed upload had staged chunks"
     finally:

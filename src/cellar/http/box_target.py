@@ -162,7 +162,8 @@ class _HeldStream(StreamingResponse):
     """A streamed body whose transaction is closed once the response is over, however it ended."""
 
     def __init__(self, inner: StreamingResponse, held: ExitStack) -> None:
-        self.__dict__.update(inner.__dict__)
+        super().__init__(inner.body_iterator, status_code=inner.status_code)
+        self.raw_headers = inner.raw_headers
         self._held = held
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
