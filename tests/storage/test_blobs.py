@@ -187,3 +187,12 @@ def test_a_snapshot_reads_a_body_whole_while_it_is_released_and_deleted(storage,
             blobs.release(tx, [blob_id])
         assert _chunks(storage) == []
         assert first + b"".join(pieces) == BODY
+
+
+def test_a_body_of_more_chunks_than_a_purge_batch_goes_whole(storage, blobs, cell_id, monkeypatch) -> None:
+    monkeypatch.setattr("cellar.storage.blobs._PURGE_BATCH", 2)
+    blob_id = _linked(storage, blobs, cell_id, BODY + BODY)
+    assert len(_chunks(storage, blob_id)) == 5
+    with storage.transaction("test.release") as tx:
+        blobs.release(tx, [blob_id])
+    assert _chunks(storage) == []

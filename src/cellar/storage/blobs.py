@@ -27,6 +27,8 @@ from cellar.storage.uow import Transaction
 #: it leaves existing bodies readable.
 CHUNK_SIZE = 1024 * 1024
 _BATCH = 500
+#: Chunks deleted per transaction when a body goes.
+_PURGE_BATCH = 16
 
 
 class UploadLost(Exception):
@@ -164,10 +166,17 @@ class TableBlobStore:
     # --- removal ------------------------------------------------------------------------------------------
 
     def _purge(self, blob_ids: list[str]) -> None:
-        """Delete chunks of bodies already released, a few at a time (short write transactions)."""
+        """Delete the chunks of bodies already released, ``_PURGE_BATCH`` per write transaction: SQLite
+        reads every page of a value it deletes, and a 1 GB body must not hold the writer lock meanwhile."""
+        chunks = dav_blob_chunks.c
         for blob_id in blob_ids:
-            with self.storage.transaction("blobs.purge") as tx:
-                tx.conn.execute(delete(dav_blob_chunks).where(dav_blob_chunks.c.blob_id == blob_id))
+            deleted = _PURGE_BATCH
+            while deleted == _PURGE_BATCH:
+                with self.storage.transaction("blobs.purge") as tx:
+                    batch = select(chunks.seq).where(chunks.blob_id == blob_id).order_by(chunks.seq).limit(_PURGE_BATCH)
+                    seqs = [row.seq for row in tx.conn.execute(batch)]
+                    tx.conn.execute(delete(dav_blob_chunks).where(chunks.blob_id == blob_id, chunks.seq.in_(seqs)))
+                deleted = len(seqs)
 
     def sweep(self) -> int:
         """Remove staged blobs whose lease expired and chunks without a header (their release committed
