@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Large WebDAV file bodies: PUT then GET of a 1 GB file against a real ``cellar serve`` (1 worker,
+"""Large WebDAV file bodies: PUT, GET, then DELETE of a 1 GB file against a real ``cellar serve`` (1 worker,
 SQLite unless ``--database-url``), printing MB/s each way and how much the server's resident memory grew
-(target: under 50 MB for either), and the same PUT/GET against nginx with ``dav_methods PUT`` beside it.
+(target: under 50 MB for either), and the same against nginx with ``dav_methods PUT DELETE`` beside it.
 Prints figures, asserts nothing. Only 127.0.0.1 is targeted; every process started is stopped by PID.
 
     .venv/bin/python bench/bodies.py [--size-mb 1024] [--no-nginx] [--database-url postgresql://…]
@@ -23,9 +23,9 @@ from harness import Server, log  # noqa: E402
 from references import NGINX_CONF, Nginx  # noqa: E402
 
 PIECE = hashlib.sha256(b"bench").digest() * (1024 * 1024 // 32)
-#: nginx as bench/references.py starts it, with PUT allowed and no body size limit.
+#: nginx as bench/references.py starts it, with PUT and DELETE allowed and no body size limit.
 NGINX_DAV_CONF = NGINX_CONF.replace("        root {dir}/www;\n", "        root {dir}/www;\n"
-                                    "        dav_methods PUT;\n        client_max_body_size 0;\n")
+                                    "        dav_methods PUT DELETE;\n        client_max_body_size 0;\n")
 
 
 class DavNginx(Nginx):
@@ -73,12 +73,16 @@ def _put_get(server: Server, url: str, headers: dict[str, str], size_mb: int) ->
             received += len(piece)
     get_seconds = time.monotonic() - started
     after_get = _rss_kb(server, "VmHWM")
+    started = time.monotonic()
+    deleted = httpx.delete(url, headers=headers, timeout=600).status_code
+    delete_seconds = time.monotonic() - started
     megabytes = size_mb * 1024 * 1024 / 1e6
     return {"put status": response.status_code if assert_ok else -response.status_code,
             "put MB/s": megabytes / put_seconds, "get MB/s": megabytes / get_seconds,
             "baseline RSS MB": baseline / 1024, "RSS growth after PUT MB": (after_put - baseline) / 1024,
             "RSS growth after GET MB": (after_get - baseline) / 1024,
-            "body intact": float(received == size_mb * 1024 * 1024 and digest.digest() == expected.digest())}
+            "body intact": float(received == size_mb * 1024 * 1024 and digest.digest() == expected.digest()),
+            "delete status": deleted, "delete seconds": delete_seconds}
 
 
 def main() -> None:
@@ -104,7 +108,7 @@ def main() -> None:
         try:
             nginx.start()
             log(f"nginx: PUT/GET of {args.size_mb} MB")
-            results["nginx (dav_methods PUT)"] = _put_get(nginx, f"{nginx.base}/big.bin", {}, args.size_mb)
+            results["nginx (dav_methods)"] = _put_get(nginx, f"{nginx.base}/big.bin", {}, args.size_mb)
         finally:
             nginx.stop()
     print(f"\nPUT then GET of a {args.size_mb} MB file on 127.0.0.1 "

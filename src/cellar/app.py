@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             tasks.start_soon(sweep_bodies, services)
             yield
             tasks.cancel_scope.cancel()
+        services.blobs.close()
         services.storage.dispose()
 
     app = Starlette(

@@ -25,8 +25,11 @@ def box(client):
     return new_box(client)
 
 
-def _rows(storage, table) -> int:
-    with storage.transaction("test.count", write=False) as tx:
+def _rows(client, table) -> int:
+    """Rows once the app deleted the chunks of released bodies (in the background)."""
+    services = client.app.state.services
+    services.blobs.settle()
+    with services.storage.transaction("test.count", write=False) as tx:
         return tx.conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
@@ -35,9 +38,9 @@ def _pieces(data: bytes, size: int = 200_000) -> Iterator[bytes]:
         yield data[start:start + size]
 
 
-def test_put_and_get_of_a_body_of_several_chunks(client, box, storage):
+def test_put_and_get_of_a_body_of_several_chunks(client, box):
     must_put(client, "big.bin", BIG, "application/octet-stream")
-    assert _rows(storage, dav_blob_chunks) == 4
+    assert _rows(client, dav_blob_chunks) == 4
     response = get(client, "big.bin", headers={"Accept-Encoding": "identity"})
     assert response.status_code == 200
     assert response.headers["content-length"] == str(len(BIG))
@@ -85,29 +88,29 @@ def test_suffix_range_of_a_big_body(client, box):
     assert response.content == BIG[-(CHUNK_SIZE + 3):]
 
 
-def test_replacing_a_big_body_deletes_the_old_chunks(client, box, storage):
+def test_replacing_a_big_body_deletes_the_old_chunks(client, box):
     must_put(client, "big.bin", BIG, "application/octet-stream")
     assert put_file(client, "big.bin", b"small", "text/plain").status_code == 204
-    assert _rows(storage, dav_blobs) == _rows(storage, dav_blob_chunks) == 1
+    assert _rows(client, dav_blobs) == _rows(client, dav_blob_chunks) == 1
     assert get(client, "big.bin").content == b"small"
     assert client.delete(path("big.bin"), headers=AUTH).status_code == 204
-    assert _rows(storage, dav_blobs) == _rows(storage, dav_blob_chunks) == 0
+    assert _rows(client, dav_blobs) == _rows(client, dav_blob_chunks) == 0
 
 
-def test_a_body_over_the_limit_is_refused_while_it_streams(client, box, storage, settings):
+def test_a_body_over_the_limit_is_refused_while_it_streams(client, box, settings):
     must_put(client, "f.bin", b"old")
     client.app.state.services.settings = dataclasses.replace(settings, max_file_size=2 * CHUNK_SIZE)
     # no Content-Length to check up front: refused once the third chunk's first bytes arrive
     assert_error(put_file(client, "f.bin", _pieces(BIG)), 413, "PR413-MC-0001")
     assert_error(put_file(client, "g.bin", BIG), 413, "PR413-MC-0001")
-    assert _rows(storage, dav_blobs) == _rows(storage, dav_blob_chunks) == 1
+    assert _rows(client, dav_blobs) == _rows(client, dav_blob_chunks) == 1
     assert get(client, "f.bin").content == b"old"
 
 
-def test_a_put_refused_after_the_upload_leaves_no_body(client, box, storage):
+def test_a_put_refused_after_the_upload_leaves_no_body(client, box):
     """If-Match is judged in the write transaction, after the body was staged: the staged blob goes."""
     must_put(client, "f.bin", b"old")
     response = put_file(client, "f.bin", BIG, headers={"If-Match": '"999-1"'})
     assert_error(response, 412, "PR412-DV-0001")
-    assert _rows(storage, dav_blobs) == _rows(storage, dav_blob_chunks) == 1
+    assert _rows(client, dav_blobs) == _rows(client, dav_blob_chunks) == 1
     assert get(client, "f.bin").content == b"old"

@@ -5,16 +5,20 @@ neither the SQLite writer lock nor a box lock; the request's one write transacti
 node. Until linked it is invisible (no node names it) and leased: a staged blob whose lease ran out
 (killed process, lost client) is removed by :meth:`TableBlobStore.sweep`, which any process may run at
 any time. A body is released (its header deleted) in the transaction that drops or replaces its node,
-and its chunks are deleted after that transaction commits; chunks whose header is gone are swept too.
+and its chunks are deleted after that transaction commits, by a background thread (a 1 GB body takes
+seconds to delete; the request does not wait); chunks whose header is gone are swept too, so a process
+that dies before it deleted them loses nothing.
 
 The interface is small so that an S3-compatible object store can take over later.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from sqlalchemy import delete, exists, insert, select, update
@@ -59,6 +63,10 @@ class BlobStore(Protocol):
 
     def sweep(self) -> int: ...
 
+    def settle(self) -> None: ...
+
+    def close(self) -> None: ...
+
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
@@ -98,6 +106,7 @@ class TableBlobStore:
     def __init__(self, storage: Storage, lease_seconds: int) -> None:
         self.storage = storage
         self.lease_ms = lease_seconds * 1000
+        self._purger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cellar-blob-purge")
 
     # --- writing ------------------------------------------------------------------------------------------
 
@@ -140,7 +149,7 @@ class TableBlobStore:
         for start in range(0, len(ids), _BATCH):
             tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.id.in_(ids[start:start + _BATCH])))
         if ids:
-            tx.after_commit(lambda: self._purge(ids))
+            tx.after_commit(lambda: self._in_background(ids))
 
     def release_cell(self, tx: Transaction, cell_id: str) -> None:
         ids = [row.id for row in tx.conn.execute(select(dav_blobs.c.id).where(dav_blobs.c.cell_id == cell_id))]
@@ -164,6 +173,17 @@ class TableBlobStore:
             yield bytes(data[max(start - offset, 0):end - offset])
 
     # --- removal ------------------------------------------------------------------------------------------
+
+    def _in_background(self, blob_ids: list[str]) -> None:
+        self._purger.submit(self._purge, blob_ids).add_done_callback(_report_failure)
+
+    def settle(self) -> None:
+        """Wait until the chunks of every body released so far are deleted (the purger runs in order)."""
+        self._purger.submit(lambda: None).result()
+
+    def close(self) -> None:
+        """Finish the deletion under way, drop the queued ones (the sweep of any process does them)."""
+        self._purger.shutdown(wait=True, cancel_futures=True)
 
     def _purge(self, blob_ids: list[str]) -> None:
         """Delete the chunks of bodies already released, ``_PURGE_BATCH`` per write transaction: SQLite
@@ -189,3 +209,9 @@ class TableBlobStore:
                 .where(~exists().where(dav_blobs.c.id == dav_blob_chunks.c.blob_id)))]
         self._purge(orphans)
         return len(orphans)
+
+
+def _report_failure(done: Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        logging.getLogger(__name__).error("deleting released file bodies failed (the sweep retries)",
+                                          exc_info=done.exception())
