@@ -111,7 +111,7 @@ def main() -> None:
             results["nginx (dav_methods)"] = _put_get(nginx, f"{nginx.base}/big.bin", {}, args.size_mb)
         finally:
             nginx.stop()
-    print(f"\nPUT then GET of a {args.size_mb} MB file on 127.0.0.1 "
+    print(f"\nPUT, GET, then DELETE of a {args.size_mb} MB file on 127.0.0.1 "
           f"({'PostgreSQL' if args.database_url else 'SQLite'} for cellar)")
     names = list(next(iter(results.values())))
     print(f"{'':28}" + "".join(f"{name:>26}" for name in results))
