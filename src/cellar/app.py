@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -43,6 +45,15 @@ def tune_process(storage: Storage) -> None:
 
 def event_timing(settings: Settings, storage: Storage) -> Timing:
     return Timing(settings.event_poll_interval / 1000, settings.event_retention * 1000, storage.caps.notify)
+async def sweep_bodies(services: Services) -> None:
+    """Forever: remove file bodies left behind by uploads and deletions that a dead process never
+    finished (any process may; sweeping is idempotent), twice per upload lease."""
+    while True:
+        await anyio.sleep(max(services.settings.upload_lease / 2, 1))
+        try:
+            await anyio.to_thread.run_sync(services.blobs.sweep)
+        except Exception:  # a busy or unreachable database: the next round retries
+            logging.getLogger(__name__).exception("sweeping file bodies failed")
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
@@ -54,9 +65,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         services.keyring  # noqa: B018 - load (or create) the unit's keys before the first request
         tune_process(services.storage)
         services.storage.events.start(event_timing(settings, services.storage))
+        services.blobs.sweep()
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(sweep_bodies, services)
+                yield
+                tasks.cancel_scope.cancel()
         finally:
+            services.blobs.close()
             services.storage.events.stop()
             services.storage.dispose()
 

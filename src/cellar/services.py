@@ -9,6 +9,7 @@ from cellar.auth.credentials import AuthEnv
 from cellar.auth.keyring import Keyring, load_keyring
 from cellar.settings import Settings
 from cellar.storage import Storage
+from cellar.storage.blobs import BlobStore, TableBlobStore
 from cellar.urls import UnitUrls
 
 
@@ -17,8 +18,12 @@ class Services:
     settings: Settings
     storage: Storage
     urls: UnitUrls
+    blobs: BlobStore = field(init=False)
     _keyring: Keyring | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.blobs = TableBlobStore(self.storage, self.settings.upload_lease)
 
     @property
     def keyring(self) -> Keyring:

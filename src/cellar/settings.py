@@ -41,6 +41,7 @@ class Settings:
     max_file_size: int = 100 * 1024 * 1024
     event_poll_interval: int = 200
     event_retention: int = 3600
+    upload_lease: int = 300
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -129,6 +130,8 @@ FIELDS: tuple[Field, ...] = (
           "Milliseconds between reads of other processes' events on SQLite (PostgreSQL is notified)."),
     Field("event_retention", "CELLAR_EVENT_RETENTION", _bounded(60, 30 * 86400),
           "Seconds committed events are kept in the outbox for every process to read."),
+    Field("upload_lease", "CELLAR_UPLOAD_LEASE", _bounded(1, 86400),
+          "Seconds an upload may go without receiving a chunk before its partial body may be swept."),
 )
 
 

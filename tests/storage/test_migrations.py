@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, insert, select, text, update
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Inspector
 
 from cellar.settings import normalize_database_url
@@ -118,9 +118,15 @@ ROWS: dict[int, list[tuple[Any, dict[str, Any]]]] = {
     6: [(tables.dav_nodes, {"id": "n" * 32, "cell_id": CELL["id"], "box_id": CELL["id"], "parent_id": "",
                             "name": "", "kind": "col", "content_type": None, "content_length": None,
                             "blob_id": None, "acl": None, "props": None, "published": 5, "updated": 5,
-                            "version": 1}),
-        (tables.dav_blobs, {"id": "d" * 32, "cell_id": CELL["id"], "data": b"\x00body"})],
+                            "version": 1})],
+    9: [(tables.dav_blobs, {"id": "d" * 32, "cell_id": CELL["id"], "size": 5, "chunk_size": 1024 * 1024,
+                            "lease_until": None}),
+        (tables.dav_blob_chunks, {"blob_id": "d" * 32, "seq": 0, "data": b"\x00body"})],
 }
+
+#: ``dav_blobs`` as steps 6 and 7 made it: one value per body.
+_OLD_BLOBS = Table("dav_blobs", MetaData(), Column("id", String(32)), Column("cell_id", String(32)),
+                   Column("data", LargeBinary))
 
 
 def _write(storage: Storage, version: int) -> None:
@@ -198,3 +204,28 @@ def test_a_second_run_changes_nothing(new_storage: NewStorage) -> None:
     assert [s for s in statements if re.match(r"\s*(CREATE|ALTER|DROP)\b", s, re.IGNORECASE)] == []
     assert _version(storage) == NEWEST
     assert _schema(storage) == before
+
+
+def test_step_9_moves_every_body_into_chunks(new_storage: NewStorage) -> None:
+    """An old database keeps its files: each body split into 1 MiB chunks, its header giving the size."""
+    storage = new_storage()
+    migrate(storage, target=8)
+    _write(storage, 1)
+    bodies = {"a" * 32: b"", "b" * 32: b"\x00small", "e" * 32: bytes(range(256)) * (3 * 4096 + 1)}
+    with storage.transaction("test.old.bodies") as tx:
+        for blob_id, data in bodies.items():
+            tx.conn.execute(insert(_OLD_BLOBS).values(id=blob_id, cell_id=CELL["id"], data=data))
+    assert migrate(storage) == NEWEST
+    chunks = tables.dav_blob_chunks.c
+    with storage.transaction("test.read", write=False) as tx:
+        headers = {row.id: (row.size, row.chunk_size, row.lease_until) for row in tx.conn.execute(
+            select(tables.dav_blobs))}
+        layout = {blob_id: [row.length for row in tx.conn.execute(
+            select(func.length(chunks.data).label("length")).where(chunks.blob_id == blob_id).order_by(chunks.seq))]
+            for blob_id in bodies}
+        joined = {blob_id: b"".join(bytes(row.data) for row in tx.conn.execute(
+            select(chunks.data).where(chunks.blob_id == blob_id).order_by(chunks.seq))) for blob_id in bodies}
+    assert headers == {blob_id: (len(data), 1024 * 1024, None) for blob_id, data in bodies.items()}
+    assert layout == {"a" * 32: [0], "b" * 32: [6], "e" * 32: [1024 * 1024] * 3 + [256]}
+    assert joined == bodies
+    assert _schema(storage) == _created_by_metadata(new_storage)

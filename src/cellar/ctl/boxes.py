@@ -15,15 +15,19 @@ from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity
 from cellar.storage import tables
 from cellar.storage.prepared import Prepared
+from cellar.storage.blobs import BlobStore
 from cellar.storage.uow import Transaction
 
 
 class BoxHooks(EntityHooks):
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+
     def before_delete(self, tx: Transaction, caller: Caller, entity: Entity) -> None:
         tree.lock_box(tx, entity.id)
         if not tree.box_is_empty(tx, entity.id):
             raise PersoniumError("PR409-OD-0001")
-        tree.remove_box(tx, entity.id)
+        tree.remove_box(tx, self.blobs, entity.id)
 
 
 _BOX_BY_NAME = Prepared(select(tables.boxes).where(tables.boxes.c.cell_id == bindparam("cell"),
@@ -48,7 +52,7 @@ def find_box_by_schema(tx: Transaction, cell: dict[str, Any], schema: str) -> tr
     return find_box(tx, cell, row.name) if row is not None else None
 
 
-def delete_recursive(tx: Transaction, box: tree.Box) -> None:
+def delete_recursive(tx: Transaction, blobs: BlobStore, box: tree.Box) -> None:
     """The box, its WebDAV tree, and the roles, relations and external roles bound to it, with every
     link touching them — in the caller's one transaction."""
     r, rel, er, links = tables.roles, tables.relations, tables.ext_roles, tables.links
@@ -63,6 +67,6 @@ def delete_recursive(tx: Transaction, box: tree.Box) -> None:
     tx.conn.execute(delete(er).where(er.c.id.in_(ext_role_ids)))
     tx.conn.execute(delete(rel).where(rel.c.box_id == box.id))
     tx.conn.execute(delete(r).where(r.c.box_id == box.id))
-    tree.remove_box(tx, box.id)
+    tree.remove_box(tx, blobs, box.id)
     tx.conn.execute(delete(tables.boxes).where(tables.boxes.c.id == box.id))
     bump_auth_version(tx, box.cell_id)

@@ -21,8 +21,9 @@ from cellar.auth.acl import Acl
 from cellar.auth.cache import ACLS
 from cellar.auth.tokens import now as now_ms
 from cellar.errors import PersoniumError
-from cellar.storage.blobs import BLOBS
+
 from cellar.storage.prepared import Prepared
+from cellar.storage.blobs import BlobStore
 from cellar.storage.tables import dav_nodes
 from cellar.storage.uow import Transaction
 
@@ -291,24 +292,28 @@ def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
     return node
 
 
-def write_file(tx: Transaction, located: Located, content_type: str, body: bytes) -> tuple[Node, bool]:
-    """Create the file (True) or replace its body (False)."""
+def write_file(tx: Transaction, blobs: BlobStore, located: Located, content_type: str, blob_id: str,
+               size: int) -> tuple[Node, bool]:
+    """Create the file (True) or replace its body (False) with the staged blob ``blob_id``, which is linked
+    here; a replaced body is released with this transaction."""
     node = located.node
     if node is None:
         _check_room(tx, located, collection=False)
-        blob_id = BLOBS.put(tx, located.box.cell_id, body)
+        blobs.link(tx, blob_id)
         parent = located.deepest
         created = _insert(tx, located.box, parent.id, located.missing[0], Kind.FILE, content_type=content_type,
-                          content_length=len(body), blob_id=blob_id)
+                          content_length=size, blob_id=blob_id)
         return created, True
+    blobs.link(tx, blob_id)
     if node.blob_id:
-        BLOBS.delete(tx, [node.blob_id])
-    blob_id = BLOBS.put(tx, located.box.cell_id, body)
-    return _bump(tx, node, content_type=content_type, content_length=len(body), blob_id=blob_id), False
+        blobs.release(tx, [node.blob_id])
+    return _bump(tx, node, content_type=content_type, content_length=size, blob_id=blob_id), False
 
 
-def read_file(tx: Transaction, node: Node, start: int = 0, length: int | None = None) -> bytes:
-    return BLOBS.read(tx, node.blob_id, start, length) if node.blob_id else b""
+def read_file(tx: Transaction, blobs: BlobStore, node: Node, start: int = 0,
+              length: int | None = None) -> Iterator[bytes]:
+    """The body (or ``length`` bytes from ``start``) piece by piece, read from ``tx``."""
+    return blobs.read(tx, node.blob_id, start, length) if node.blob_id else iter(())
 
 
 def set_acl(tx: Transaction, box: Box, node: Node, acl: Acl) -> Node:
@@ -348,21 +353,21 @@ def subtree(tx: Transaction, node: Node) -> Iterator[Node]:
         level = [n.id for n in found if n.is_collection]
 
 
-def remove(tx: Transaction, node: Node) -> int:
-    """Delete the node and everything under it; returns how many nodes went."""
+def remove(tx: Transaction, blobs: BlobStore, node: Node) -> int:
+    """Delete the node and everything under it, releasing their bodies; returns how many nodes went."""
     doomed = [node, *subtree(tx, node)] if node.is_collection else [node]
-    BLOBS.delete(tx, [n.blob_id for n in doomed if n.blob_id])
+    blobs.release(tx, [n.blob_id for n in doomed if n.blob_id])
     ids = [n.id for n in doomed]
     for chunk in range(0, len(ids), 500):
         tx.conn.execute(delete(dav_nodes).where(dav_nodes.c.id.in_(ids[chunk:chunk + 500])))
     return len(doomed)
 
 
-def remove_box(tx: Transaction, box_id: str) -> None:
+def remove_box(tx: Transaction, blobs: BlobStore, box_id: str) -> None:
     """Everything of a box's tree, root included (box deletion)."""
     blob_ids = [r.blob_id for r in tx.conn.execute(select(dav_nodes.c.blob_id).where(
         dav_nodes.c.box_id == box_id, dav_nodes.c.blob_id.is_not(None)))]
-    BLOBS.delete(tx, blob_ids)
+    blobs.release(tx, blob_ids)
     tx.conn.execute(delete(dav_nodes).where(dav_nodes.c.box_id == box_id))
 
 

@@ -6,9 +6,14 @@ exist, on its ancestors — so that a caller without privileges learns nothing a
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from cellar.auth import basic
 from cellar.auth.authorize import BoxGuard, allowed, authorize
@@ -125,16 +130,58 @@ async def in_box(ctx: RequestContext, cell: CellSource, box_name: str, path: tup
 
     def run() -> Any:
         with ctx.services.storage.transaction(f"dav.{name}", write=write) as tx:
-            cell_request = cell if isinstance(cell, CellRequest) else cell_request_in(tx, ctx, cell)
-            tx.cause = ctx.cause(cell_request.caller)
-            box = boxes.find_box(tx, cell_request.cell, box_name)
-            if box is None:
-                raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")
-            if write:
-                tree.lock_box(tx, box.id)
-            return work(BoxTarget(cell_request, tree.locate(tx, box, path)), tx)
+            return _target_work(tx, ctx, cell, box_name, path, work, write)
 
     return await run_work(ctx.services.storage, run, write=write)
+
+
+def _target_work(tx: Transaction, ctx: RequestContext, cell: CellSource, box_name: str, path: tuple[str, ...],
+                 work: Work, write: bool) -> Any:
+    cell_request = cell if isinstance(cell, CellRequest) else cell_request_in(tx, ctx, cell)
+    tx.cause = ctx.cause(cell_request.caller)
+    box = boxes.find_box(tx, cell_request.cell, box_name)
+    if box is None:
+        raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")
+    if write:
+        tree.lock_box(tx, box.id)
+    return work(BoxTarget(cell_request, tree.locate(tx, box, path)), tx)
+
+
+async def streamed_in_box(ctx: RequestContext, cell: CellSource, box_name: str, path: tuple[str, ...],
+                          name: str, work: Work) -> Response:
+    """:func:`in_box` for a read whose response body comes from the database as it is sent: when ``work``
+    returns a :class:`StreamingResponse`, its read transaction (one snapshot) stays open until the body
+    has been sent or the client went away, so the body reads whole even if it is replaced meanwhile."""
+    held = ExitStack()
+
+    def run() -> Response:
+        with ExitStack() as opened:
+            tx = opened.enter_context(ctx.services.storage.snapshot(f"dav.{name}"))
+            response: Response = _target_work(tx, ctx, cell, box_name, path, work, False)
+            if isinstance(response, StreamingResponse):
+                held.push(opened.pop_all())
+            return response
+
+    response = await run_work(ctx.services.storage, run, write=False)
+    if isinstance(response, StreamingResponse):
+        return _HeldStream(response, held)
+    return response
+
+
+class _HeldStream(StreamingResponse):
+    """A streamed body whose transaction is closed once the response is over, however it ended."""
+
+    def __init__(self, inner: StreamingResponse, held: ExitStack) -> None:
+        super().__init__(inner.body_iterator, status_code=inner.status_code)
+        self.raw_headers = inner.raw_headers
+        self._held = held
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(self._held.close)
 
 
 def not_found(target: BoxTarget) -> PersoniumError:

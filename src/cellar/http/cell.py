@@ -90,7 +90,7 @@ async def delete_cell(request: Request, ctx: RequestContext, cell_name: str) -> 
             if cell is None:
                 raise PersoniumError("PR404-DV-0003")
             check_owner(caller, cell["owner"])
-            delete_recursive(tx, cell, ctx.services.urls.cell_url(cell_name))
+            delete_recursive(tx, ctx.services.blobs, cell, ctx.services.urls.cell_url(cell_name))
 
     await run_in_threadpool(work)
     return Response(status_code=204)

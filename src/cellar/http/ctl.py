@@ -25,8 +25,6 @@ from cellar.odata.service import ServiceRoot
 from cellar.storage import Transaction
 from cellar.unit.cells import find_cell
 
-HOOKS = {"Account": AccountHooks(), "Box": BoxHooks()}
-
 
 @dataclass(frozen=True)
 class CellRequest:
@@ -86,7 +84,8 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
             cell_request.authorize(*privileges_for(etype, kind))
 
         return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
-                           authorize_set, HOOKS, event_prefix=catalog.CELLCTL,
+                           authorize_set, {"Account": AccountHooks(), "Box": BoxHooks(ctx.services.blobs)},
+                           event_prefix=catalog.CELLCTL,
                            on_write=lambda write_tx: bump_auth_version(write_tx, cell_id))
 
     return await serve_odata(request, ctx.services.storage, segments, open_root)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from cellar.auth.endpoint_privileges import DAV_METHODS, DAV_PUT_EXISTING
 from cellar.dav import tree
@@ -17,30 +17,33 @@ from cellar.dav.ranges import byte_range
 from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
 from cellar.events import catalog
-from cellar.http.box_target import BoxTarget, CellSource, in_box, missing_parent
+from cellar.http.box_target import BoxTarget, CellSource, in_box, missing_parent, streamed_in_box
 from cellar.http.context import RequestContext
-from cellar.http.negotiation import read_body
+from cellar.http.negotiation import discard_upload, stage_body
 from cellar.http.unit import unit_metadata
+from cellar.storage.blobs import CHUNK_SIZE, BlobStore
 from cellar.storage.uow import Transaction
 
 
 async def get(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
               path: tuple[str, ...]) -> Response:
     if_none_match, range_header = request.headers.get("if-none-match"), request.headers.get("range")
+    body = request.method != "HEAD"
+    blobs = ctx.services.blobs
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.existing(DAV_METHODS["GET"])
         if node.kind is Kind.BOX:
             return Response(orjson.dumps(_box_metadata(ctx, target)), media_type="application/json")
         if node.kind is Kind.FILE:
-            return _file_response(tx, node, if_none_match, range_header)
+            return _file_response(tx, blobs, node, if_none_match, range_header, body)
         if node.kind in (Kind.WEBDAV, Kind.SOURCE):
             return Response(f"URL : {target.url}\n".encode(), media_type="text/plain;charset=utf-8")
         if node.kind in (Kind.SERVICE, Kind.STREAM):
             raise PersoniumError("PR405-MC-0001")
         raise PersoniumError("PR501-MC-0002", node.kind.value)
 
-    return await in_box(ctx, cell, box_name, path, "get", work, write=False)
+    return await streamed_in_box(ctx, cell, box_name, path, "get", work)
 
 
 def _box_metadata(ctx: RequestContext, target: BoxTarget) -> dict[str, Any]:
@@ -54,7 +57,8 @@ def _box_metadata(ctx: RequestContext, target: BoxTarget) -> dict[str, Any]:
             "unit": unit_metadata(ctx)}
 
 
-def _file_response(tx: Transaction, node: Node, if_none_match: str | None, range_header: str | None) -> Response:
+def _file_response(tx: Transaction, blobs: BlobStore, node: Node, if_none_match: str | None,
+                   range_header: str | None, body: bool) -> Response:
     headers = {"ETag": node.etag, "Accept-Ranges": "bytes"}
     if if_none_match is not None and node.etag_matches(if_none_match):
         return Response(status_code=304, headers=headers)
@@ -62,11 +66,17 @@ def _file_response(tx: Transaction, node: Node, if_none_match: str | None, range
     headers["Content-Type"] = node.content_type or "application/octet-stream"
     size = node.content_length or 0
     span = byte_range(range_header, size)
-    if span is None:
-        return Response(tree.read_file(tx, node), headers=headers)
-    start, end = span
-    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Response(tree.read_file(tx, node, start, end - start + 1), status_code=206, headers=headers)
+    status, start, length = 200, 0, size
+    if span is not None:
+        status, start, length = 206, span[0], span[1] - span[0] + 1
+        headers["Content-Range"] = f"bytes {start}-{span[1]}/{size}"
+    headers["Content-Length"] = str(length)
+    if not body:  # HEAD: the headers of the GET, no chunk read
+        return Response(status_code=status, headers=headers)
+    pieces = tree.read_file(tx, blobs, node, start, length)
+    if length <= CHUNK_SIZE:  # at most two chunks in memory; a plain response, as for any small body
+        return Response(b"".join(pieces), status_code=status, headers=headers)
+    return StreamingResponse(pieces, status_code=status, headers=headers)
 
 
 async def post(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
@@ -85,7 +95,8 @@ async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name:
     """Create/Update file — apiref/312. Authorized before the body is read, and again when written."""
     if_match, content_type = request.headers.get("if-match"), request.headers.get("content-type")
 
-    def check(target: BoxTarget, tx: Transaction) -> None:
+    def check(target: BoxTarget, tx: Transaction) -> str:
+        """The cell the body will belong to, once the caller may write it."""
         node = target.node
         if node is not None and node.is_collection:
             raise PersoniumError("PR405-MC-0001")
@@ -96,17 +107,23 @@ async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name:
                 raise missing_parent(target)
         else:
             target.authorize(DAV_PUT_EXISTING)
+        return target.box.cell_id
 
-    await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
-    body = await read_body(request, ctx.services.settings.max_file_size)
+    cell_id = await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
+    blobs = ctx.services.blobs
+    upload = await stage_body(request, blobs, cell_id, ctx.services.settings.max_file_size)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         check(target, tx)
         node = target.node
         if node is not None and not node.if_match(if_match):
             raise PersoniumError("PR412-DV-0001")
-        written, created = tree.write_file(tx, target.located, content_type, body)
+        written, created = tree.write_file(tx, blobs, target.located, content_type, upload.blob_id, upload.size)
         target.emit(tx, Kind.FILE, catalog.CREATE if created else catalog.UPDATE)
         return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
 
-    return await in_box(ctx, cell, box_name, path, "put", work)
+    try:
+        return await in_box(ctx, cell, box_name, path, "put", work)
+    except BaseException:
+        await discard_upload(blobs, upload.blob_id)
+        raise

@@ -79,7 +79,7 @@ async def delete(request: Request, ctx: RequestContext, cell: CellSource, box_na
         elif not recursive and any(child.kind is not Kind.SOURCE or tree.has_children(tx, child)
                                    for child in tree.children(tx, node)):
             raise PersoniumError("PR403-DV-0003")
-        tree.remove(tx, node)
+        tree.remove(tx, ctx.services.blobs, node)
         target.emit(tx, node.kind, catalog.DELETE)
         return Response(status_code=204)
 
@@ -99,7 +99,7 @@ async def _delete_box(ctx: RequestContext, cell: CellSource, box_name: str) -> R
         target.authorize(BOX_ROOT_DELETE)
         if target.box.is_main:
             raise PersoniumError("PR405-MC-0001")
-        boxes.delete_recursive(tx, target.box)
+        boxes.delete_recursive(tx, ctx.services.blobs, target.box)
         target.emit(tx, Kind.BOX, catalog.DELETE, target.box_url)
         return Response(status_code=204)
 
@@ -128,7 +128,7 @@ async def move(request: Request, ctx: RequestContext, cell: CellSource, box_name
         dest_target.authorize(DAV_MOVE_DESTINATION[0], on_parent=True)
         if existing is not None:
             dest_target.authorize(DAV_MOVE_DESTINATION[1], on_parent=True)
-            tree.remove(tx, existing)
+            tree.remove(tx, ctx.services.blobs, existing)
             dest = tree.locate(tx, target.box, destination)
         moved = tree.move(tx, node, dest)
         target.emit(tx, node.kind, catalog.MOVE)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
+import anyio
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from cellar.errors import PersoniumError
+from cellar.storage.blobs import CHUNK_SIZE, BlobStore, Upload
 
 #: Control-object bodies are small (a string property is at most 51,200 bytes); refuse floods early.
 MAX_JSON_BODY = 1024 * 1024
@@ -42,14 +46,47 @@ def client_ip(request: Request) -> str | None:
 
 
 async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
+    chunks: list[bytes] = []
+    async for chunk in _limited(request, limit):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body as it arrives; 413 ``PR413-MC-0001`` as soon as it (or its declared length) is too long."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PersoniumError("PR413-MC-0001")
-    chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise PersoniumError("PR413-MC-0001")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
+
+
+async def stage_body(request: Request, blobs: BlobStore, cell_id: str, limit: int) -> Upload:
+    """Stream the body into a staged blob, about a chunk at a time, each written in a transaction of its
+    own; on any failure (too long, client gone) the partial blob is discarded at once."""
+    upload = await run_in_threadpool(blobs.stage, cell_id)
+    try:
+        pending: list[bytes] = []
+        held = 0
+        async for piece in _limited(request, limit):
+            pending.append(piece)
+            held += len(piece)
+            if held >= CHUNK_SIZE:
+                await run_in_threadpool(upload.write, b"".join(pending))
+                pending, held = [], 0
+        await run_in_threadpool(upload.write, b"".join(pending))
+        await run_in_threadpool(upload.finish)
+    except BaseException:
+        await discard_upload(blobs, upload.blob_id)
+        raise
+    return upload
+
+
+async def discard_upload(blobs: BlobStore, blob_id: str) -> None:
+    """Even when the request is being cancelled (client gone, server stopping)."""
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(blobs.discard, blob_id)

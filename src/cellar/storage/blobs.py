@@ -1,45 +1,217 @@
-"""File bodies of the WebDAV tree, kept beside their metadata.
+"""File bodies of the WebDAV tree, stored in chunks beside their metadata.
 
-The store is an interface so that an S3-compatible object store can take over later; this
-implementation keeps bodies in the ``dav_blobs`` table, inside the request's transaction, so a body
-and its node commit or roll back together on SQLite and PostgreSQL alike.
+A body is written *staged*, chunk by chunk in short transactions of its own, so that a slow upload holds
+neither the SQLite writer lock nor a box lock; the request's one write transaction then links it to its
+node. Until linked it is invisible (no node names it) and leased: a staged blob whose lease ran out
+(killed process, lost client) is removed by :meth:`TableBlobStore.sweep`, which any process may run at
+any time. A body is released (its header deleted) in the transaction that drops or replaces its node,
+and its chunks are deleted after that transaction commits, by a background thread (a 1 GB body takes
+seconds to delete; the request does not wait); chunks whose header is gone are swept too, so a process
+that dies before it deleted them loses nothing.
+
+The interface is small so that an S3-compatible object store can take over later.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, exists, insert, select, update
 
-from cellar.storage.tables import dav_blobs
+from cellar.storage.engine import Storage
+from cellar.storage.tables import dav_blob_chunks, dav_blobs
 from cellar.storage.uow import Transaction
+
+#: Bytes per stored chunk (the last one of a body may be shorter). Recorded per blob, so changing
+#: it leaves existing bodies readable.
+CHUNK_SIZE = 1024 * 1024
+_BATCH = 500
+#: Chunks deleted per transaction when a body goes.
+_PURGE_BATCH = 16
+
+
+class UploadLost(Exception):
+    """The staged blob was swept (its lease ran out) before the upload finished."""
+
+
+class Upload(Protocol):
+    blob_id: str
+    size: int
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> None: ...
 
 
 class BlobStore(Protocol):
-    def put(self, tx: Transaction, cell_id: str, data: bytes) -> str: ...
+    def stage(self, cell_id: str) -> Upload: ...
 
-    def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> bytes: ...
+    def discard(self, blob_id: str) -> None: ...
 
-    def delete(self, tx: Transaction, blob_ids: list[str]) -> None: ...
+    def link(self, tx: Transaction, blob_id: str) -> None: ...
+
+    def release(self, tx: Transaction, blob_ids: Iterable[str]) -> None: ...
+
+    def release_cell(self, tx: Transaction, cell_id: str) -> None: ...
+
+    def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> Iterator[bytes]: ...
+
+    def sweep(self) -> int: ...
+
+    def settle(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class TableUpload:
+    """Buffers what arrives and writes each full chunk in a transaction of its own, refreshing the lease."""
+
+    def __init__(self, store: TableBlobStore, blob_id: str) -> None:
+        self.blob_id = blob_id
+        self.size = 0
+        self._store = store
+        self._pending = bytearray()
+        self._seq = 0
+
+    def write(self, data: bytes) -> None:
+        self._pending += data
+        while len(self._pending) >= CHUNK_SIZE:
+            self._flush(bytes(self._pending[:CHUNK_SIZE]))
+            del self._pending[:CHUNK_SIZE]
+
+    def finish(self) -> None:
+        """Write the remainder; the blob is complete (still staged until linked)."""
+        if self._pending or self._seq == 0:
+            self._flush(bytes(self._pending))
+            self._pending.clear()
+
+    def _flush(self, chunk: bytes) -> None:
+        self._store.append(self.blob_id, self._seq, chunk, self.size + len(chunk))
+        self._seq += 1
+        self.size += len(chunk)
 
 
 class TableBlobStore:
-    def put(self, tx: Transaction, cell_id: str, data: bytes) -> str:
+    """Bodies in ``dav_blobs`` (one header per body) and ``dav_blob_chunks``, on SQLite and PostgreSQL."""
+
+    def __init__(self, storage: Storage, lease_seconds: int) -> None:
+        self.storage = storage
+        self.lease_ms = lease_seconds * 1000
+        self._purger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cellar-blob-purge")
+
+    # --- writing ------------------------------------------------------------------------------------------
+
+    def stage(self, cell_id: str) -> TableUpload:
         blob_id = uuid.uuid4().hex
-        tx.conn.execute(insert(dav_blobs).values(id=blob_id, cell_id=cell_id, data=data))
-        return blob_id
+        with self.storage.transaction("blobs.stage") as tx:
+            tx.conn.execute(insert(dav_blobs).values(id=blob_id, cell_id=cell_id, size=0, chunk_size=CHUNK_SIZE,
+                                                     lease_until=_now_ms() + self.lease_ms))
+        return TableUpload(self, blob_id)
 
-    def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> bytes:
-        """The whole body, or ``length`` bytes from ``start`` (sliced by the database, not here)."""
-        column = dav_blobs.c.data if start == 0 and length is None else \
-            func.substr(dav_blobs.c.data, start + 1, length if length is not None else 2**31 - 1)
-        data = tx.conn.execute(select(column).where(dav_blobs.c.id == blob_id)).scalar()
-        return bytes(data) if data is not None else b""
+    def append(self, blob_id: str, seq: int, chunk: bytes, size: int) -> None:
+        """One chunk and the new size, in one short transaction; refused once the blob was swept."""
+        with self.storage.transaction("blobs.append") as tx:
+            renewed = tx.conn.execute(update(dav_blobs).where(dav_blobs.c.id == blob_id,
+                                                              dav_blobs.c.lease_until.is_not(None))
+                                      .values(size=size, lease_until=_now_ms() + self.lease_ms)).rowcount
+            if not renewed:
+                raise UploadLost(blob_id)
+            tx.conn.execute(insert(dav_blob_chunks).values(blob_id=blob_id, seq=seq, data=chunk))
 
-    def delete(self, tx: Transaction, blob_ids: list[str]) -> None:
-        for chunk in range(0, len(blob_ids), 500):
-            tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.id.in_(blob_ids[chunk:chunk + 500])))
+    def discard(self, blob_id: str) -> None:
+        """A staged blob that will never be linked (failed or aborted upload)."""
+        with self.storage.transaction("blobs.discard") as tx:
+            dropped = tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.id == blob_id,
+                                                              dav_blobs.c.lease_until.is_not(None))).rowcount
+        if dropped:  # not if it was linked meanwhile (the request committed just as it was cancelled)
+            self._purge([blob_id])
+
+    def link(self, tx: Transaction, blob_id: str) -> None:
+        """Make the staged blob permanent, in the transaction that points a node at it."""
+        linked = tx.conn.execute(update(dav_blobs).where(dav_blobs.c.id == blob_id,
+                                                         dav_blobs.c.lease_until.is_not(None))
+                                 .values(lease_until=None)).rowcount
+        if not linked:
+            raise UploadLost(blob_id)
+
+    def release(self, tx: Transaction, blob_ids: Iterable[str]) -> None:
+        """The bodies are gone once ``tx`` commits; their chunks are deleted after that."""
+        ids = list(blob_ids)
+        for start in range(0, len(ids), _BATCH):
+            tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.id.in_(ids[start:start + _BATCH])))
+        if ids:
+            tx.after_commit(lambda: self._in_background(ids))
+
+    def release_cell(self, tx: Transaction, cell_id: str) -> None:
+        ids = [row.id for row in tx.conn.execute(select(dav_blobs.c.id).where(dav_blobs.c.cell_id == cell_id))]
+        self.release(tx, ids)
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """The body, or ``length`` bytes from ``start``, chunk by chunk: only the chunks the span covers
+        are read, one query each, so memory stays at one chunk whatever the size."""
+        header = tx.conn.execute(select(dav_blobs.c.size, dav_blobs.c.chunk_size)
+                                 .where(dav_blobs.c.id == blob_id)).one()
+        end = header.size if length is None else min(header.size, start + length)
+        if end <= start:
+            return
+        step = header.chunk_size
+        for seq in range(start // step, (end - 1) // step + 1):
+            data = tx.conn.execute(select(dav_blob_chunks.c.data).where(
+                dav_blob_chunks.c.blob_id == blob_id, dav_blob_chunks.c.seq == seq)).scalar_one()
+            offset = seq * step
+            yield bytes(data[max(start - offset, 0):end - offset])
+
+    # --- removal ------------------------------------------------------------------------------------------
+
+    def _in_background(self, blob_ids: list[str]) -> None:
+        self._purger.submit(self._purge, blob_ids).add_done_callback(_report_failure)
+
+    def settle(self) -> None:
+        """Wait until the chunks of every body released so far are deleted (the purger runs in order)."""
+        self._purger.submit(lambda: None).result()
+
+    def close(self) -> None:
+        """Finish the deletion under way, drop the queued ones (the sweep of any process does them)."""
+        self._purger.shutdown(wait=True, cancel_futures=True)
+
+    def _purge(self, blob_ids: list[str]) -> None:
+        """Delete the chunks of bodies already released, ``_PURGE_BATCH`` per write transaction: SQLite
+        reads every page of a value it deletes, and a 1 GB body must not hold the writer lock meanwhile."""
+        chunks = dav_blob_chunks.c
+        for blob_id in blob_ids:
+            deleted = _PURGE_BATCH
+            while deleted == _PURGE_BATCH:
+                with self.storage.transaction("blobs.purge") as tx:
+                    batch = select(chunks.seq).where(chunks.blob_id == blob_id).order_by(chunks.seq).limit(_PURGE_BATCH)
+                    seqs = [row.seq for row in tx.conn.execute(batch)]
+                    tx.conn.execute(delete(dav_blob_chunks).where(chunks.blob_id == blob_id, chunks.seq.in_(seqs)))
+                deleted = len(seqs)
+
+    def sweep(self) -> int:
+        """Remove staged blobs whose lease expired and chunks without a header (their release committed
+        but the process died before deleting them). Idempotent, so any number of processes may run it."""
+        with self.storage.transaction("blobs.sweep.expired") as tx:
+            tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.lease_until < _now_ms()))
+        with self.storage.transaction("blobs.sweep.find", write=False) as tx:
+            orphans = [row.blob_id for row in tx.conn.execute(
+                select(dav_blob_chunks.c.blob_id).distinct()
+                .where(~exists().where(dav_blobs.c.id == dav_blob_chunks.c.blob_id)))]
+        self._purge(orphans)
+        return len(orphans)
 
 
-BLOBS: BlobStore = TableBlobStore()
+def _report_failure(done: Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        logging.getLogger(__name__).error("deleting released file bodies failed (the sweep retries)",
+                                          exc_info=done.exception())

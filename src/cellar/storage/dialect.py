@@ -16,9 +16,13 @@ class Capabilities:
     advisory_locks: bool
     #: PostgreSQL LISTEN/NOTIFY tells other processes of committed events (SQLite: they poll).
     notify: bool
+    #: The isolation level at which one transaction reads one snapshot throughout (None: every SQLite
+    #: read transaction does in WAL mode; PostgreSQL's default READ COMMITTED does not).
+    snapshot_isolation: str | None
 
 
 def capabilities(engine: Engine) -> Capabilities:
     if engine.dialect.name == "sqlite":
-        return Capabilities("sqlite", single_writer=True, advisory_locks=False, notify=False)
-    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True, notify=True)
+        return Capabilities("sqlite", single_writer=True, advisory_locks=False, notify=False, snapshot_isolation=None)
+    return Capabilities(engine.dialect.name, single_writer=False, advisory_locks=True, notify=True,
+                        snapshot_isolation="REPEATABLE READ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -39,8 +40,9 @@ class Storage:
 
     @contextmanager
     def transaction(self, name: str, *, write: bool = True, cause: Cause | None = None) -> Iterator[Transaction]:
-        """Run one request's work in one transaction; its events are recorded in it and delivered
-        once it has committed, after the writer lock is released.
+        """Run one request's work in one transaction; its events are recorded in it and delivered, and
+        its after-commit hooks run, once it has committed and the writer lock is released (hooks may
+        open transactions of their own).
 
         A transaction inside another on the same thread would wait for itself (SQLite has one
         writer), so it is a programming error, reported at once.
@@ -52,18 +54,33 @@ class Storage:
         try:
             if self._write_lock is not None and write:
                 with self._write_lock:
-                    yield from self._run(name, write, cause, committed)
+                    tx = yield from self._run(name, write, cause, committed)
             else:
-                yield from self._run(name, write, cause, committed)
+                tx = yield from self._run(name, write, cause, committed)
         finally:
             self._local.active = None
         self.events.committed(committed)
+        for hook in tx.committed_hooks:
+            try:
+                hook()
+            except Exception:  # the work committed; what a hook leaves undone, a sweep finishes
+                logging.getLogger(__name__).exception("after-commit hook of %r failed", name)
 
-    def _run(self, name: str, write: bool, cause: Cause | None, committed: list[Event]) -> Iterator[Transaction]:
+    @contextmanager
+    def snapshot(self, name: str) -> Iterator[Transaction]:
+        """A read transaction that may outlive the call that opened it and be used from any thread, one at
+        a time (a streamed body is read on whichever worker thread is free), so it is not the thread's
+        transaction. It reads one snapshot throughout, so a body replaced meanwhile still reads whole."""
+        yield from self._run(name, False, None, [], isolation=self.caps.snapshot_isolation)
+
+    def _run(self, name: str, write: bool, cause: Cause | None, committed: list[Event],
+             isolation: str | None = None) -> Iterator[Transaction]:
         try:
             with self.engine.connect() as conn:
                 if self.caps.single_writer:
                     conn.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
+                if isolation is not None:
+                    conn.execution_options(isolation_level=isolation)
                 with conn.begin():
                     tx = Transaction(name, conn, self.caps, cause=cause or NO_CAUSE)
                     yield tx
@@ -81,6 +98,7 @@ class Storage:
                 raise PersoniumError("PR503-SV-0006") from exc
             raise
         committed.extend(recorded)
+        return tx
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -257,6 +257,43 @@ def _v8_event_outbox(conn: Connection) -> None:
     _create(conn, meta)
 
 
+def _v9_chunked_bodies(conn: Connection) -> None:
+    """Bodies move from one ``dav_blobs.data`` value each into 1 MiB chunks; ``dav_blobs`` becomes their
+    header (size, chunk size, upload lease). The database slices each body: one chunk at a time is in
+    memory."""
+    chunk_size = 1024 * 1024
+    meta = _metadata("cells")
+    old = _existing(meta, "dav_blobs", "id", "cell_id", "data")
+    chunks = Table(
+        "dav_blob_chunks", meta,
+        Column("blob_id", String(32), primary_key=True),
+        Column("seq", Integer, primary_key=True),
+        Column("data", LargeBinary, nullable=False),
+    )
+    _create(conn, meta)
+    headers = []
+    for row in conn.execute(select(old.c.id, old.c.cell_id, func.length(old.c.data).label("size"))).all():
+        for seq, start in enumerate(range(0, max(row.size, 1), chunk_size)):
+            piece = conn.execute(select(func.substr(old.c.data, start + 1, chunk_size)).where(old.c.id == row.id))
+            conn.execute(insert(chunks).values(blob_id=row.id, seq=seq, data=bytes(piece.scalar_one() or b"")))
+        headers.append({"id": row.id, "cell_id": row.cell_id, "size": row.size, "chunk_size": chunk_size})
+    conn.execute(text("DROP TABLE dav_blobs"))
+    meta = _metadata("cells")
+    blobs = Table(
+        "dav_blobs", meta,
+        Column("id", String(32), primary_key=True),
+        _cell_id(),
+        Column("size", BigInteger, nullable=False),
+        Column("chunk_size", Integer, nullable=False),
+        Column("lease_until", BigInteger, nullable=True),
+    )
+    Index("ix_dav_blobs_cell", blobs.c.cell_id)
+    Index("ix_dav_blobs_lease", blobs.c.lease_until)
+    _create(conn, meta)
+    if headers:
+        conn.execute(insert(blobs), headers)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -266,6 +303,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "box webdav", _box_webdav),
     Migration(7, "cell properties and per-cell webdav indexes", _unmigrated_additions),
     Migration(8, "event outbox", _v8_event_outbox),
+    Migration(9, "chunked file bodies", _v9_chunked_bodies),
 )
 
 _version_meta = MetaData()

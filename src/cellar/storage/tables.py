@@ -214,15 +214,30 @@ dav_nodes = Table(
 Index("uq_dav_nodes_child", dav_nodes.c.box_id, dav_nodes.c.parent_id, dav_nodes.c.name, unique=True)
 Index("ix_dav_nodes_cell", dav_nodes.c.cell_id)
 
-#: File bodies. Behind ``cellar.storage.blobs`` so that an object store can replace the table.
+#: File bodies, behind ``cellar.storage.blobs`` so that an object store can replace these tables: one
+#: header per body and its bytes in ``dav_blob_chunks`` of ``chunk_size`` bytes (the last one shorter).
+#: ``lease_until`` (epoch ms) is set while the body is staged (being uploaded, not yet linked to a node)
+#: and NULL once linked; a staged body whose lease ran out is swept.
 dav_blobs = Table(
     "dav_blobs",
     metadata,
     Column("id", String(32), primary_key=True),
     cell_column(),
-    Column("data", LargeBinary, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("chunk_size", Integer, nullable=False),
+    Column("lease_until", BigInteger, nullable=True),
 )
 Index("ix_dav_blobs_cell", dav_blobs.c.cell_id)
+Index("ix_dav_blobs_lease", dav_blobs.c.lease_until)
+
+#: No foreign key to the header: a body is released by deleting its header, and its chunks after commit.
+dav_blob_chunks = Table(
+    "dav_blob_chunks",
+    metadata,
+    Column("blob_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
 
 
 #: Committed events, one row each, written by the transaction that caused them so that every process

@@ -1,7 +1,9 @@
-"""The unit of work handed to domain code: a connection plus the events to record with it."""
+"""The unit of work handed to domain code: a connection plus what to do once it committed (events to
+publish, clean-ups such as deleting the chunks of released file bodies)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +23,17 @@ class Transaction:
     #: The request behind the work, stamped on its events; the HTTP layer sets it once it knows
     #: the caller (often inside this transaction).
     cause: Cause = NO_CAUSE
+    committed_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def emit(self, event: Event) -> None:
         """Queue an event; it is recorded with the transaction's changes, so only if it commits."""
         if event.type not in TYPES:
             raise ValueError(f"event type {event.type!r} is not in cellar.events.catalog")
         self.events.append(event)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once the transaction committed, outside it; never if it rolled back."""
+        self.committed_hooks.append(hook)
 
     def execute(self, statement: Any, params: Any = None) -> Any:
         return self.conn.execute(statement, params) if params is not None else self.conn.execute(statement)

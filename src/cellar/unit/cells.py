@@ -16,6 +16,7 @@ from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity, EntityStore
 from cellar.storage import tables
 from cellar.storage.prepared import Prepared
+from cellar.storage.blobs import BlobStore
 from cellar.storage.uow import Transaction
 
 CELL = EntityType(
@@ -86,8 +87,10 @@ def find_cell(tx: Transaction, name: str) -> dict[str, Any] | None:
     return _CELL_BY_NAME.first(tx, name=name)
 
 
-def delete_recursive(tx: Transaction, cell: dict[str, Any], cell_url: str) -> None:
-    """Remove the cell and everything it holds in this one transaction: never half."""
+def delete_recursive(tx: Transaction, blobs: BlobStore, cell: dict[str, Any], cell_url: str) -> None:
+    """Remove the cell and everything it holds in this one transaction: never half (file bodies are
+    released with it, their chunks deleted once it committed)."""
+    blobs.release_cell(tx, cell["id"])
     for table in _content_tables():
         tx.conn.execute(delete(table).where(table.c.cell_id == cell["id"]))
     tx.conn.execute(delete(tables.cells).where(tables.cells.c.id == cell["id"]))
