@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, insert, select, text, update
+from sqlalchemy import event, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Inspector
 
 from cellar.settings import normalize_database_url
