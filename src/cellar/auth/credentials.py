@@ -114,8 +114,8 @@ def cell_access(env: AuthEnv, tx: Transaction, cell: Mapping[str, Any], authoriz
 
 
 def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: LocalToken) -> AccessContext:
-    common = {"subject": token.subject, "issuer": token.issuer, "schema": token.schema, "scopes": token.scopes,
-              "token": token}
+    common: dict[str, Any] = {"subject": token.subject, "issuer": token.issuer, "schema": token.schema,
+                              "scopes": token.scopes, "token": token}
     if token.kind is TokenKind.PASSWORD_CHANGE:
         return AccessContext(AccessKind.PASSWORD_CHANGE, **common)
     version = cell.get("auth_version")
@@ -190,7 +190,7 @@ def _unit_user(env: AuthEnv, token: saml.TransCellToken, unit_user: str | None) 
     base = base if base.endswith("/") else base + "/"
     held = {role[len(f"{base}__role/__/"):] for role in token.roles if role.startswith(f"{base}__role/__/")}
     unit_roles = frozenset(held & {READER, ADMIN})
-    common = {"issuer": token.issuer, "unit_roles": unit_roles, "token": token}
+    common: dict[str, Any] = {"issuer": token.issuer, "unit_roles": unit_roles, "token": token}
     if UNIT_ADMIN in held and not unit_user:
         return AccessContext(AccessKind.UNIT_ADMIN, **common)
     return AccessContext(AccessKind.UNIT_USER, subject=unit_user if UNIT_ADMIN in held and unit_user

@@ -335,9 +335,10 @@ class PasswordLogin:
     past: history.History
 
 
-def find_account(tx: Transaction, cell_id: str, name: str) -> Mapping[str, Any] | None:
+def find_account(tx: Transaction, cell_id: str, name: str) -> dict[str, Any] | None:
     a = tables.accounts
-    return tx.conn.execute(select(a).where(a.c.cell_id == cell_id, a.c.name == name)).mappings().first()
+    row = tx.conn.execute(select(a).where(a.c.cell_id == cell_id, a.c.name == name)).mappings().first()
+    return dict(row) if row else None
 
 
 def authenticate_password(tx: Transaction, settings: Settings, cell_id: str, username: str, password: str,

@@ -244,7 +244,7 @@ def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
     return node
 
 
-def write_file(tx: Transaction, located: Located, content_type: str, body: bytes) -> tuple[Node, bool]:
+def write_file(tx: Transaction, located: Located, content_type: str | None, body: bytes) -> tuple[Node, bool]:
     """Create the file (True) or replace its body (False)."""
     node = located.node
     if node is None:

@@ -190,7 +190,7 @@ class TableStore:
         """Without $orderby Personium's order is unspecified; ours is the key, then the id (stable paging)."""
         return [*self.key_columns.values(), self.table.c.id]
 
-    def to_entity(self, row: Mapping[str, Any]) -> Entity:
+    def to_entity(self, row: Mapping[Any, Any]) -> Entity:
         values = {p.name: row[p.column_name] for p in self.etype.properties}
         for name in self.link_parts:
             values[name] = row[name]
