@@ -3,18 +3,15 @@ authentication (``ownerRepresentativeAccounts``, ``accountsnotrecordingauthhisto
 
 from __future__ import annotations
 
-from lxml import etree
 from sqlalchemy import delete, insert, select
 
 from cellar.dav.properties import PropertyChange
 from cellar.storage.tables import cell_properties
 from cellar.storage.uow import Transaction
-
-PERSONIUM_NS = "urn:x-personium:xmlns"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+from cellar.xml import PERSONIUM, parse
 
 
-def property_xml(tx: Transaction, cell_id: str, name: str, namespace: str = PERSONIUM_NS) -> str | None:
+def property_xml(tx: Transaction, cell_id: str, name: str, namespace: str = PERSONIUM) -> str | None:
     t = cell_properties
     stmt = select(t.c.xml).where(t.c.cell_id == cell_id, t.c.name == name, t.c.namespace == namespace)
     return tx.conn.execute(stmt).scalar()
@@ -25,8 +22,8 @@ def owner_representative_accounts(tx: Transaction, cell_id: str) -> set[str]:
     xml = property_xml(tx, cell_id, "ownerRepresentativeAccounts")
     if not xml:
         return set()
-    root = etree.fromstring(xml.encode(), _PARSER)
-    return {(e.text or "").strip() for e in root.iter(f"{{{PERSONIUM_NS}}}account")}
+    root = parse(xml.encode())
+    return {(e.text or "").strip() for e in root.iter(f"{{{PERSONIUM}}}account")}
 
 
 def accounts_not_recording_history(tx: Transaction, cell_id: str) -> set[str]:
@@ -34,7 +31,7 @@ def accounts_not_recording_history(tx: Transaction, cell_id: str) -> set[str]:
     xml = property_xml(tx, cell_id, "accountsnotrecordingauthhistory")
     if not xml:
         return set()
-    text = "".join(etree.fromstring(xml.encode(), _PARSER).itertext())
+    text = "".join(parse(xml.encode()).itertext())
     return {name.strip() for name in text.split(",") if name.strip()}
 
 
