@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cellar import clock
 from cellar.auth import saml
 from cellar.auth.cache import ROLES
 from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
 from cellar.auth.keyring import Keyring
 from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
-from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now
+from cellar.auth.tokens import LocalToken, TokenError, TokenKind
 from cellar.errors import PersoniumError
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
@@ -157,7 +158,7 @@ def _unit_local(env: AuthEnv, token: str) -> AccessContext:
 def _trans_cell(env: AuthEnv, text: str, unit_user: str | None,
                 cell: tuple[Transaction, Mapping[str, Any]] | None) -> AccessContext:
     try:
-        token = saml.parse(text, env.keyring().unit.trusted_roots, now())
+        token = saml.parse(text, env.keyring().unit.trusted_roots, clock.now_ms())
     except saml.TokenError as exc:
         return _invalid({"expired": "PR401-AU-0002", "parse": "PR401-AU-0006"}.get(exc.reason, "PR401-AU-0008"))
     if _is_unit_user_token(env, token):

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from cellar import clock
 from cellar.auth import history, saml
 from cellar.auth.client_auth import authenticate_client, schema_without_confidential
 from cellar.auth.ipranges import ip_allowed
@@ -24,12 +25,7 @@ from cellar.auth.keyring import cell_key
 from cellar.auth.passwords import verify_password
 from cellar.auth.roles import RoleRef, account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.scopes import arbitrate
-from cellar.auth.tokens import (
-    LocalToken,
-    TokenError,
-    TokenKind,
-    now,
-)
+from cellar.auth.tokens import LocalToken, TokenError, TokenKind
 from cellar.errors import PersoniumError
 from cellar.services import Services
 from cellar.settings import Settings
@@ -105,7 +101,7 @@ class TokenEndpoint:
         self.urls = services.urls
         self.cell_url = services.urls.cell_url(cell["name"])
         self.keyring = services.keyring
-        self.now = now()
+        self.now = clock.now_ms()
 
     def handle(self, request: TokenRequest) -> Issued | Failure:
         params = request.params

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, delete, func, insert, select, text, update
 
+from cellar import clock
 from cellar.auth.acl import Acl
 from cellar.auth.cache import ACLS
-from cellar.auth.tokens import now as now_ms
 from cellar.errors import PersoniumError
 from cellar.storage.blobs import BLOBS
 from cellar.storage.tables import dav_nodes
@@ -218,7 +218,7 @@ def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
 
 
 def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **values: Any) -> Node:
-    stamp = now_ms()
+    stamp = clock.now_ms()
     row = {"id": values.pop("id", None) or uuid.uuid4().hex, "cell_id": box.cell_id, "box_id": box.id,
            "parent_id": parent_id, "name": name, "kind": kind.value, "published": stamp, "updated": stamp,
            "version": 1, **values}
@@ -282,7 +282,7 @@ def set_props(tx: Transaction, box: Box, node: Node, changes: Iterable[tuple[str
 
 def _bump(tx: Transaction, node: Node, touch: bool = True, **values: Any) -> Node:
     if touch:
-        values["updated"] = now_ms()
+        values["updated"] = clock.now_ms()
     tx.conn.execute(update(dav_nodes).where(dav_nodes.c.id == node.id).values(version=dav_nodes.c.version + 1,
                                                                                **values))
     row = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.id == node.id)).one()

@@ -9,7 +9,6 @@ tables and written as the parent's id, so renaming a box keeps every link intact
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
@@ -26,8 +26,6 @@ from cellar.storage.uow import Transaction
 META_COLUMNS = ("id", "published", "updated", "version")
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def new_id() -> str:
@@ -200,7 +198,7 @@ class TableStore:
 
     # --- writes ---------------------------------------------------------------------------------
     def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity:
-        stamp = now_ms()
+        stamp = clock.now_ms()
         row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
         self._write(tx, insert(self.table).values(row))
@@ -210,7 +208,7 @@ class TableStore:
                hidden: Mapping[str, Any] | None = None) -> Entity:
         """Write the new values; the version check makes a concurrent writer lose with 412."""
         changes = {**self.columns(tx, values), **(hidden or {}),
-                   "updated": max(now_ms(), entity.updated), "version": entity.version + 1}
+                   "updated": max(clock.now_ms(), entity.updated), "version": entity.version + 1}
         stmt = (update(self.table)
                 .where(self.table.c.id == entity.id, self.table.c.version == entity.version)
                 .values(changes))
