@@ -19,8 +19,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cellar import clock
 
-ACCESS_LIFETIME_MS = 3600 * 1000
-REFRESH_LIFETIME_MS = 86400 * 1000
 GRANT_CODE_LIFETIME_MS = 600 * 1000
 _NONCE = 12
 

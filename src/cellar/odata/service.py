@@ -77,12 +77,6 @@ class ServiceRoot:
     #: Called in the transaction of every write (entities and links), e.g. to invalidate caches.
     on_write: Callable[[Transaction], None] | None = None
 
-    def entity_type(self, name: str) -> EntityType:
-        etype = self.model.find(name)
-        if etype is None:
-            raise PersoniumError("PR404-OD-0001")
-        return etype
-
     def service(self, etype: EntityType) -> EntitySetService:
         return EntitySetService(self, etype)
 
