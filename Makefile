@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test test-sqlite bench clean
+.PHONY: serve test test-sqlite lint test-tools bench clean
 
 $(BIN)/cellar: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,13 +14,22 @@ $(BIN)/cellar: pyproject.toml
 serve: $(BIN)/cellar
 	$(BIN)/cellar serve
 
-# The whole suite; storage and API tests run on SQLite and on a throwaway PostgreSQL cluster.
-test: $(BIN)/cellar
+# Lint and type-check, then the whole suite; storage and API tests run on SQLite and on a throwaway
+# PostgreSQL cluster.
+test: lint test-tools
 	scripts/with-postgres $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
 # SQLite only (no PostgreSQL cluster).
-test-sqlite: $(BIN)/cellar
+test-sqlite: lint test-tools
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(BIN)/cellar
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Programs the tests run: xmlsec1 checks our SAML signatures independently (Debian package if missing).
+test-tools:
+	command -v xmlsec1 >/dev/null || scripts/apt-install xmlsec1
 
 bench: $(BIN)/cellar
 	$(BIN)/python bench/unit.py

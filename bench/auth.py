@@ -273,10 +273,11 @@ def timed(fn: object, runs: int) -> list[float]:
 def micro_costs(runs: int) -> list[Micro]:
     """argon2 hash / verify, SAML issue / parse, AR~ encode / decode, in this process (server idle)."""
     sys.path.insert(0, str(REPO / "src"))
+    from cellar import clock
     from cellar.auth import saml
     from cellar.auth.certs import generate_unit_keys
     from cellar.auth.passwords import hash_password, verify_password
-    from cellar.auth.tokens import LocalToken, TokenCodec, TokenKind, now
+    from cellar.auth.tokens import LocalToken, TokenCodec, TokenKind
 
     results = []
     hash_password(PASSWORD)  # warm-up
@@ -289,18 +290,18 @@ def micro_costs(runs: int) -> list[Micro]:
     cell_url, target = "http://127.0.0.1/bench/", "http://127.0.0.1/other/"
     roles = tuple(f"{cell_url}__role/__/r{i}" for i in range(50))
     token = saml.TransCellToken(uuid.uuid4().hex, cell_url, f"{cell_url}#alice", target, "", roles, ("root",),
-                                now(), 3600 * 1000)
+                                clock.now_ms(), 3600 * 1000)
     saml.issue(token, keys.key, keys.cert)
     results.append(Micro("saml.issue, 50 roles, RSA sign (in-process)",
                          timed(lambda: saml.issue(token, keys.key, keys.cert), runs * 5)))
     text = saml.issue(token, keys.key, keys.cert)
     roots = keys.trusted_roots
-    saml.parse(text, roots, now())
+    saml.parse(text, roots, clock.now_ms())
     results.append(Micro("saml.parse, 50 roles, verify signature + chain (in-process)",
-                         timed(lambda: saml.parse(text, roots, now()), runs * 5)))
+                         timed(lambda: saml.parse(text, roots, clock.now_ms()), runs * 5)))
 
     codec = TokenCodec(os.urandom(32))
-    local = LocalToken(TokenKind.RESIDENT_ACCESS, cell_url, "alice", now(), 3600 * 1000, "", ("root",))
+    local = LocalToken(TokenKind.RESIDENT_ACCESS, cell_url, "alice", clock.now_ms(), 3600 * 1000, "", ("root",))
     sealed = codec.encode(local)
     results.append(Micro("AR~ TokenCodec.decode (AES-GCM, in-process)",
                          timed(lambda: codec.decode(sealed, cell_url), runs * 50)))

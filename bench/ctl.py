@@ -201,7 +201,7 @@ def bench_workers(run: WorkerRun, args: argparse.Namespace, use_wrk: bool, notes
         return result
 
     def measure_lists(server: Server, kind: Kind, size: str, tag: str, clients: int) -> None:
-        for list_kind, path in zip(LISTS, (kind.startswith_path(), kind.eq_path())):
+        for list_kind, path in zip(LISTS, (kind.startswith_path(), kind.eq_path()), strict=True):
             result = measure(server, Load(f"list {kind.noun} {list_kind} ({tag})", "fixed", clients, path=path))
             run.lists[(kind.noun, list_kind, size, clients)] = result
 

@@ -632,7 +632,7 @@ def run_load(server: Server, load: Load, duration: float, max_requests: int, use
     else:
         result = asyncio.run(_run_python(server, load, duration, max_requests))
     after, wall = cpu_seconds(pids), time.monotonic() - t0
-    busy, srv, client = (a - b for a, b in zip(after, before))
+    busy, srv, client = (a - b for a, b in zip(after, before, strict=True))
     result.server_cpu = srv / wall
     result.other_cpu = max(0.0, busy - srv - client) / wall
     note = f" ERRORS: {result.error_detail()}" if result.errors else ""
@@ -826,7 +826,7 @@ def print_table(results: list[Result],
             flagged.append(f"w{r.workers} {r.workload} c{r.clients}: {r.failed or r.error_detail()}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for i, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
         print("  ".join(cells).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))

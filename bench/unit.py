@@ -148,7 +148,8 @@ def print_report(runs: list[WorkerRun], args: argparse.Namespace, use_wrk: bool,
 
     print()
     for run in runs:
-        for label, peak in ((f"{run.cells}-cell server", run.peak), (f"{len(SMALL_CELLS)}-cell server", run.small_peak)):
+        peaks = ((f"{run.cells}-cell server", run.peak), (f"{len(SMALL_CELLS)}-cell server", run.small_peak))
+        for label, peak in peaks:
             line = rss_line(run.workers, label, peak)
             if line:
                 print(line)

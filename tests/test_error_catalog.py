@@ -1,4 +1,7 @@
-"""The error catalog (data/error_catalog.tsv) against apiref/004_Error_Messages.md, and both body shapes."""
+"""The error catalog (data/error_catalog.tsv) against apiref/004_Error_Messages.md, and both body shapes.
+
+``tests/data/personium_error_messages.tsv`` holds the page's facts (code, OAuth error, message template), one
+row per documented code in page order, so the test needs nothing outside the repository."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 from cellar.errors import CATALOG, PersoniumError, format_message
 from cellar.http.errors import error_response
 
-PAGE = Path(__file__).resolve().parents[2] / "shared/spec/personium-docs/apiref/004_Error_Messages.md"
+DOCUMENTED = Path(__file__).resolve().parent / "data/personium_error_messages.tsv"
 SRC = Path(__file__).resolve().parents[1] / "src/cellar"
 
 #: Where the real server's code differs from the page, the notes (personium-core-notes.md) win.
@@ -22,15 +25,13 @@ TEMPLATE_OVERRIDE = {"PR400-DV-0006", "PR409-MC-0001", "PR401-AN-0020"}
 
 
 def documented_rows() -> list[tuple[str, str, str]]:
+    header, *lines = DOCUMENTED.read_text("utf-8").splitlines()
+    assert header.split("\t") == ["code", "oauth_error", "template"]
     rows = []
-    for line in PAGE.read_text("utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        for index, cell in enumerate(cells):
-            match = re.search(r"PR\d{3}-[A-Z]{2}-\d{4}", cell)
-            if match:
-                oauth = cells[1] if index == 2 else ""
-                rows.append((match.group(0), oauth, cells[index + 1]))
-                break
+    for line in lines:
+        code, oauth, template = line.split("\t")
+        assert re.fullmatch(r"PR\d{3}-[A-Z]{2}-\d{4}", code), line
+        rows.append((code, oauth, template))
     return rows
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 import pytest
@@ -87,7 +86,7 @@ def test_empty_master_token_means_none(tmp_path: Path) -> None:
     settings = load({"CELLAR_DATA_DIR": str(tmp_path), "CELLAR_MASTER_TOKEN": ""})
     resolved, generated = resolve_master_token(settings, create=True)
     assert generated is None
-    assert resolved.master_token == "" and not resolved.master_token_enabled
+    assert resolved.master_token == ""
     assert not (tmp_path / "master-token").exists()
 
 

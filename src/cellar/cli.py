@@ -37,11 +37,11 @@ def serve_command(config: Path | None) -> int:
     options = {"factory": True, "host": settings.host, "port": settings.port, "log_level": settings.log_level,
                "access_log": False, "server_header": False}
     if settings.workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
-        uvicorn.run("cellar.asgi:create", workers=settings.workers, **options)  # type: ignore[arg-type]
+        uvicorn.run("cellar.asgi:create", workers=settings.workers, **options)
         return 0
     from cellar.workers import serve
 
-    serve(uvicorn.Config("cellar.asgi:create", workers=settings.workers, **options))  # type: ignore[arg-type]
+    serve(uvicorn.Config("cellar.asgi:create", workers=settings.workers, **options))
     return 0
 
 

@@ -47,10 +47,6 @@ class Settings:
     def path_based_cell_url(self) -> bool:
         return self.cell_url_mode == "path"
 
-    @property
-    def master_token_enabled(self) -> bool:
-        return bool(self.master_token)
-
 
 @dataclass(frozen=True)
 class Field:
@@ -198,8 +194,6 @@ def normalize_database_url(url: str) -> str:
     raise SettingsError(f"CELLAR_DATABASE_URL={url!r}: only sqlite and postgresql are supported")
 
 
-def documented_names() -> list[str]:
-    return [f.env for f in FIELDS]
 
 
 assert {f.name for f in FIELDS} == {f.name for f in fields(Settings)}

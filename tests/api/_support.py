@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
+from starlette.testclient import TestClient
 
 from tests.conftest import UNIT
 from tests.helpers import MASTER_AUTH, make_cell
@@ -77,6 +79,37 @@ def current_etag(client: Any, name: str) -> str:
     response = get_cell(client, name)
     assert response.status_code == 200, response.text
     return response.headers["etag"]
+
+
+def raw_request(client: TestClient, method: str, path: str, headers: dict[str, str | bytes],
+                body: bytes = b"") -> httpx.Response:
+    """One request straight into the ASGI app, header bytes as given and the response's header bytes kept.
+
+    httpx refuses to send or read back some bytes a real peer may send (non-ASCII header values, which
+    the app may echo); the wire carries them, so the server must survive them."""
+    raw = {b"host": b"localhost:8080", b"content-length": str(len(body)).encode()}
+    raw |= {name.lower().encode(): value if isinstance(value, bytes) else value.encode()
+            for name, value in headers.items()}
+    raw_path, _, query = path.encode().partition(b"?")
+    scope = {"type": "http", "http_version": "1.1", "method": method, "scheme": "http",
+             "path": unquote(raw_path.decode()), "raw_path": raw_path, "root_path": "", "query_string": query,
+             "headers": list(raw.items()),
+             "client": ("127.0.0.1", 50000), "server": ("localhost", 8080), "state": client.app_state.copy(),
+             "extensions": {}}
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    assert client.portal is not None, "the client must be open (used as a context manager)"
+    client.portal.call(client.app, scope, receive, send)
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return httpx.Response(start["status"], headers=start.get("headers", []), content=content,
+                          request=httpx.Request(method, f"{UNIT.rstrip('/')}{path}"))
 
 
 def assert_not_server_error(response: httpx.Response) -> None:

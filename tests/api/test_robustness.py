@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.api._support import CELL_SET, assert_not_server_error, cell_path, list_cells, names
+from tests.api._support import CELL_SET, assert_not_server_error, cell_path, list_cells, names, raw_request
 from tests.helpers import MASTER_AUTH, as_unit_user, assert_error, make_cell
 
 # --- malformed percent-encoding and odd bytes in paths ------------------------------------------------------
@@ -314,9 +314,7 @@ ODD_HEADERS = [
                                               ("GET", "/cell1/")])
 def test_odd_headers_never_fail_the_server(client, extra, method, path):
     make_cell(client, "cell1")
-    headers = {**MASTER_AUTH, **extra}
-    try:
-        response = client.request(method, path, json={"Name": "cell1"}, headers=headers)
-    except Exception as exc:  # the client itself refuses some of these (e.g. Content-Length)
-        pytest.skip(f"client refused the request: {exc!r}")
+    headers = {**MASTER_AUTH, "Content-Type": "application/json", **extra}
+    # Raw ASGI: httpx cannot read back a response that echoes non-ASCII header bytes.
+    response = raw_request(client, method, path, headers, json.dumps({"Name": "cell1"}).encode())
     assert_not_server_error(response)

@@ -13,13 +13,11 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 from lxml import etree
 
-from cellar.auth.privileges import BOX, CELL, DAV, PERSONIUM, grants, namespace_of
+from cellar.auth.privileges import BOX, CELL, grants, namespace_of
 from cellar.errors import PersoniumError
+from cellar.xml import DAV, PERSONIUM, parse_body
 
 SCHEMA_AUTHZ_LEVELS = ("none", "public", "confidential")
-MAX_ACL_BYTES = 256 * 1024
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                          remove_comments=True, remove_pis=True)
 
 
 @dataclass(frozen=True)
@@ -64,19 +62,8 @@ def _invalid(reason: str) -> PersoniumError:
     return PersoniumError("PR400-DV-0006", reason)
 
 
-def parse_xml(body: bytes, error: str = "PR400-DV-0002") -> etree._Element:
-    """Parse safely: no DTD, no entities, no network, bounded size. ``error`` is the code for a body
-    that cannot be read: ACL and PROPPATCH answer ``PR400-DV-0002``, PROPFIND and MKCOL ``-0001``."""
-    if len(body) > MAX_ACL_BYTES or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise PersoniumError(error)
-    try:
-        return etree.fromstring(body, _PARSER)
-    except (etree.XMLSyntaxError, ValueError):
-        raise PersoniumError(error) from None
-
-
 def parse_acl(body: bytes, cell_url: str, resolve_role: RoleResolver, *, cell_level: bool) -> Acl:
-    root = parse_xml(body)
+    root = parse_body(body)
     if root.tag != f"{{{DAV}}}acl":
         raise _invalid("root element must be DAV:acl")
     schema_authz = root.get(f"{{{PERSONIUM}}}requireSchemaAuthz")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 
+from cellar import clock
 from cellar.auth.acl import Acl, RoleResolver
 from cellar.auth.cache import bump_auth_version
-from cellar.auth.tokens import now as now_ms
 from cellar.errors import PersoniumError
 from cellar.storage import tables
 from cellar.storage.tables import acls
@@ -23,7 +23,7 @@ def load_acl(tx: Transaction, cell_id: str, resource: str = CELL_ROOT) -> Acl:
 def save_acl(tx: Transaction, cell_id: str, acl: Acl, resource: str = CELL_ROOT) -> str:
     """Replace the ACL; return the resource's new WebDAV ETag ``"{version}-{updated}"``."""
     bump_auth_version(tx, cell_id)
-    stamp = now_ms()
+    stamp = clock.now_ms()
     where = (acls.c.cell_id == cell_id) & (acls.c.resource == resource)
     version = tx.conn.execute(select(acls.c.version).where(where)).scalar()
     if version is None:

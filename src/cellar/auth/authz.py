@@ -31,14 +31,15 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select, update
 
+from cellar import clock
+from cellar.auth.credentials import AuthServices
 from cellar.auth.jwt import id_token
 from cellar.auth.keyring import cell_key
 from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
 from cellar.auth.roles import role_ids_for_urls
 from cellar.auth.scopes import arbitrate
 from cellar.auth.token_endpoint import PasswordCheck, authenticate_password, find_account, record_login
-from cellar.auth.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind, now
-from cellar.auth.credentials import AuthServices
+from cellar.auth.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind
 from cellar.errors import CATALOG, PersoniumError
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
@@ -119,7 +120,7 @@ class AuthorizationEndpoint:
         self.tx = tx
         self.cell = cell
         self.cell_url = services.urls.cell_url(cell["name"])
-        self.now = now()
+        self.now = clock.now_ms()
 
     def handle(self, request: AuthzRequest) -> Redirect | Page:
         p = request.params

@@ -17,11 +17,11 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
+from cellar import clock
 from cellar.auth import history
 from cellar.auth.context import AccessContext, AccessKind
 from cellar.auth.credentials import account_role_refs
 from cellar.auth.passwords import verify_password
-from cellar.auth.tokens import now
 from cellar.settings import Settings
 from cellar.storage.engine import Storage
 from cellar.storage.tables import accounts
@@ -67,7 +67,7 @@ def authenticate(storage: Storage, settings: Settings, cell: dict[str, Any], cel
             return _invalid("PR401-AU-0004")
         candidate = _Candidate(dict(row), history.load(tx, row["id"]),
                                account_role_refs(tx, cell["id"], cell_url, username))
-    moment = now()
+    moment = clock.now_ms()
     if history.account_locked(candidate.past, moment, settings.lock_count, settings.lock_time):
         return _invalid("PR401-AU-0010")
     if not verify_password(candidate.account["hashed_credential"], password):

@@ -3,19 +3,16 @@ and which accounts' logins are not recorded. Read from the cell's PROPPATCH prop
 
 from __future__ import annotations
 
-from lxml import etree
 from sqlalchemy import select
 
 from cellar.storage.tables import cell_properties
 from cellar.storage.uow import Transaction
-
-PERSONIUM_NS = "urn:x-personium:xmlns"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+from cellar.xml import PERSONIUM, parse
 
 
 def _property_xml(tx: Transaction, cell_id: str, name: str) -> str | None:
     t = cell_properties
-    stmt = select(t.c.xml).where(t.c.cell_id == cell_id, t.c.name == name, t.c.namespace == PERSONIUM_NS)
+    stmt = select(t.c.xml).where(t.c.cell_id == cell_id, t.c.name == name, t.c.namespace == PERSONIUM)
     return tx.conn.execute(stmt).scalar()
 
 
@@ -24,8 +21,8 @@ def owner_representative_accounts(tx: Transaction, cell_id: str) -> set[str]:
     xml = _property_xml(tx, cell_id, "ownerRepresentativeAccounts")
     if not xml:
         return set()
-    root = etree.fromstring(xml.encode(), _PARSER)
-    return {(e.text or "").strip() for e in root.iter(f"{{{PERSONIUM_NS}}}account")}
+    root = parse(xml.encode())
+    return {(e.text or "").strip() for e in root.iter(f"{{{PERSONIUM}}}account")}
 
 
 def accounts_not_recording_history(tx: Transaction, cell_id: str) -> set[str]:
@@ -33,5 +30,5 @@ def accounts_not_recording_history(tx: Transaction, cell_id: str) -> set[str]:
     xml = _property_xml(tx, cell_id, "accountsnotrecordingauthhistory")
     if not xml:
         return set()
-    text = "".join(etree.fromstring(xml.encode(), _PARSER).itertext())
+    text = "".join(parse(xml.encode()).itertext())
     return {name.strip() for name in text.split(",") if name.strip()}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import ipaddress
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +43,6 @@ class UnitKeys:
     cert: x509.Certificate
     ca_cert: x509.Certificate
     trusted_roots: tuple[x509.Certificate, ...]
-
-    @property
-    def fqdn(self) -> str:
-        """The unit FQDN as Personium derives it: the certificate subject's CN."""
-        return common_name(self.cert)
 
 
 # ---------------------------------------------------------------------------------------------- keys
@@ -249,14 +243,6 @@ def certs_from_pem(data: bytes) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(data)
 
 
-def load_key(path: Path) -> rsa.RSAPrivateKey:
-    return _load(path, key_from_pem)
-
-
-def load_cert(path: Path) -> x509.Certificate:
-    return _load(path, cert_from_pem)
-
-
 def load_trusted_roots(paths: Iterable[Path]) -> list[x509.Certificate]:
     """All certificates of all files, in order; a missing or malformed file names itself."""
     roots: list[x509.Certificate] = []
@@ -276,34 +262,7 @@ def _load(path: Path, parse: Callable[[bytes], _T]) -> _T:
         raise CertificateLoadError(f"{path}: not a valid PEM file ({exc})") from exc
 
 
-def save_unit_keys(directory: Path, keys: UnitKeys, ca_key: rsa.RSAPrivateKey | None = None) -> None:
-    """Writes ``unit.key``, ``unit.crt``, ``ca.crt`` (and ``ca.key``) with private files at mode 0600."""
-    directory.mkdir(parents=True, exist_ok=True)
-    _write(directory / "unit.key", key_to_pem(keys.key), private=True)
-    _write(directory / "unit.crt", cert_to_pem(keys.cert))
-    _write(directory / "ca.crt", cert_to_pem(keys.ca_cert))
-    if ca_key is not None:
-        _write(directory / "ca.key", key_to_pem(ca_key), private=True)
-
-
-def load_unit_keys(directory: Path, extra_roots: Iterable[Path] = ()) -> UnitKeys:
-    """The files of ``save_unit_keys``; our own CA is always trusted, ``extra_roots`` add peer CAs."""
-    ca_cert = load_cert(directory / "ca.crt")
-    roots = [ca_cert, *load_trusted_roots(extra_roots)]
-    key, cert = load_key(directory / "unit.key"), load_cert(directory / "unit.crt")
-    return UnitKeys(key, cert, ca_cert, tuple(roots))
-
-
 def generate_unit_keys(unit_host: str) -> tuple[UnitKeys, rsa.RSAPrivateKey]:
     """Fresh unit keys trusting only their own CA, plus the CA key (keep it only to re-issue)."""
     ca_key, ca_cert, key, cert = generate_unit_ca_and_cert(unit_host)
     return UnitKeys(key, cert, ca_cert, (ca_cert,)), ca_key
-
-
-def _write(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Private keys are created 0600 from the start, never readable by others even briefly."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    if private:
-        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)

@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 from cryptography import x509
 
+from cellar import clock
 from cellar.auth import saml
-from cellar.auth.tokens import now
 from cellar.errors import PersoniumError
 from cellar.urls import UnitUrls
 
@@ -61,7 +61,7 @@ def authenticate_client(params: Mapping[str, str], authorization: str | None, ce
 def _schema(secret: str, client_id: str | None, cell_url: str, urls: UnitUrls,
             roots: Iterable[x509.Certificate]) -> str:
     try:
-        token = saml.parse(secret, roots, now())
+        token = saml.parse(secret, roots, clock.now_ms())
     except saml.TokenError as exc:
         code = {"parse": "PR400-AN-0003", "expired": "PR400-AN-0004"}.get(exc.reason, "PR400-AN-0011")
         raise PersoniumError(code) from None

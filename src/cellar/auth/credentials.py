@@ -13,12 +13,13 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from cellar import clock
 from cellar.auth import saml
 from cellar.auth.cache import ROLES
 from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
 from cellar.auth.keyring import Keyring
 from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
-from cellar.auth.tokens import LocalToken, TokenError, TokenKind, now
+from cellar.auth.tokens import LocalToken, TokenError, TokenKind
 from cellar.errors import PersoniumError
 from cellar.settings import Settings
 from cellar.storage import tables
@@ -125,8 +126,8 @@ def cell_access(env: AuthEnv, tx: Transaction, cell: Mapping[str, Any], authoriz
 
 
 def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: LocalToken) -> AccessContext:
-    common = {"subject": token.subject, "issuer": token.issuer, "schema": token.schema, "scopes": token.scopes,
-              "token": token}
+    common: dict[str, Any] = {"subject": token.subject, "issuer": token.issuer, "schema": token.schema,
+                              "scopes": token.scopes, "token": token}
     if token.kind is TokenKind.PASSWORD_CHANGE:
         return AccessContext(AccessKind.PASSWORD_CHANGE, **common)
     version = cell.get("auth_version")
@@ -168,7 +169,7 @@ def _unit_local(env: AuthEnv, token: str) -> AccessContext:
 def _trans_cell(env: AuthEnv, text: str, unit_user: str | None,
                 cell: tuple[Transaction, Mapping[str, Any]] | None) -> AccessContext:
     try:
-        token = saml.parse(text, env.keyring().unit.trusted_roots, now())
+        token = saml.parse(text, env.keyring().unit.trusted_roots, clock.now_ms())
     except saml.TokenError as exc:
         return _invalid({"expired": "PR401-AU-0002", "parse": "PR401-AU-0006"}.get(exc.reason, "PR401-AU-0008"))
     if _is_unit_user_token(env, token):
@@ -201,7 +202,7 @@ def _unit_user(env: AuthEnv, token: saml.TransCellToken, unit_user: str | None) 
     base = base if base.endswith("/") else base + "/"
     held = {role[len(f"{base}__role/__/"):] for role in token.roles if role.startswith(f"{base}__role/__/")}
     unit_roles = frozenset(held & {READER, ADMIN})
-    common = {"issuer": token.issuer, "unit_roles": unit_roles, "token": token}
+    common: dict[str, Any] = {"issuer": token.issuer, "unit_roles": unit_roles, "token": token}
     if UNIT_ADMIN in held and not unit_user:
         return AccessContext(AccessKind.UNIT_ADMIN, **common)
     return AccessContext(AccessKind.UNIT_USER, subject=unit_user if UNIT_ADMIN in held and unit_user

@@ -39,7 +39,6 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Relation": (("social-read",), ("social",)),
     "Role": (("auth-read",), ("auth",)),
 }
-CTL_METADATA = PUBLIC
 
 #: Box resources (box root, collections, files; notes §4.4). PUT, MKCOL, DELETE and MOVE need their
 #: privilege on the **parent** collection (PUT on an existing file needs ``write-content`` on it;

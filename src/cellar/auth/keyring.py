@@ -3,7 +3,6 @@ per-cell signing keys. All of it lives in the database, so every process of a un
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from cellar import clock
 from cellar.auth.certs import (
     UnitKeys,
     cell_jwks,
@@ -77,7 +77,7 @@ def cell_key(tx: Transaction, cell_id: str) -> tuple[str, rsa.RSAPrivateKey]:
         try:
             with tx.conn.begin_nested():
                 tx.conn.execute(insert(cell_keys).values(cell_id=cell_id, kid=kid, private_key=key_to_pem(key).decode(),
-                                                         created=int(time.time() * 1000)))
+                                                         created=clock.now_ms()))
             return kid, key
         except IntegrityError:
             row = tx.conn.execute(select(cell_keys).where(cell_keys.c.cell_id == cell_id)).one()

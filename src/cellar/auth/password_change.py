@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from cellar import clock
 from cellar.auth.context import AccessKind, Caller
 from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
 from cellar.auth.scopes import scope_allows
-from cellar.auth.tokens import now
 from cellar.errors import PersoniumError
 from cellar.events.bus import Event
 from cellar.events.catalog import CELL_MYPASSWORD
@@ -73,7 +73,7 @@ def apply(tx: Transaction, cell_id: str, cell_url: str, change: PasswordChange) 
         # The token outlived its account (deleted or renamed since it was issued).
         raise PersoniumError("PR404-OD-0002")
     values = {"hashed_credential": change.hashed_credential, "hash_algorithm": ALGORITHM,
-              "updated": max(now(), row.updated), "version": a.c.version + 1}
+              "updated": max(clock.now_ms(), row.updated), "version": a.c.version + 1}
     if row.status == PASSWORD_CHANGE_REQUIRED:
         values["status"] = ACTIVE
     tx.conn.execute(update(a).where(a.c.id == row.id).values(values))

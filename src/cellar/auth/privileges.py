@@ -6,8 +6,7 @@ Cell privileges live in the Personium namespace (``p:``), box privileges in ``DA
 
 from __future__ import annotations
 
-PERSONIUM = "urn:x-personium:xmlns"
-DAV = "DAV:"
+from cellar.xml import DAV, PERSONIUM
 
 #: Cell-level privilege → the privilege that includes it.
 CELL: dict[str, str | None] = {

@@ -16,22 +16,18 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from cellar import clock
 from cellar.auth import history, saml
+from cellar.auth.cell_policies import accounts_not_recording_history, owner_representative_accounts
 from cellar.auth.client_auth import authenticate_client, schema_without_confidential
+from cellar.auth.credentials import AuthServices
 from cellar.auth.ipranges import ip_allowed
 from cellar.auth.jwt import id_token
 from cellar.auth.keyring import cell_key
 from cellar.auth.passwords import verify_password
 from cellar.auth.roles import RoleRef, account_roles, role_ids_for_urls, visitor_roles
 from cellar.auth.scopes import arbitrate
-from cellar.auth.tokens import (
-    LocalToken,
-    TokenError,
-    TokenKind,
-    now,
-)
-from cellar.auth.cell_policies import accounts_not_recording_history, owner_representative_accounts
-from cellar.auth.credentials import AuthServices
+from cellar.auth.tokens import LocalToken, TokenError, TokenKind
 from cellar.errors import PersoniumError
 from cellar.settings import Settings
 from cellar.storage import tables
@@ -105,7 +101,7 @@ class TokenEndpoint:
         self.urls = services.urls
         self.cell_url = services.urls.cell_url(cell["name"])
         self.keyring = services.keyring
-        self.now = now()
+        self.now = clock.now_ms()
 
     def handle(self, request: TokenRequest) -> Issued | Failure:
         params = request.params
@@ -335,9 +331,10 @@ class PasswordLogin:
     past: history.History
 
 
-def find_account(tx: Transaction, cell_id: str, name: str) -> Mapping[str, Any] | None:
+def find_account(tx: Transaction, cell_id: str, name: str) -> dict[str, Any] | None:
     a = tables.accounts
-    return tx.conn.execute(select(a).where(a.c.cell_id == cell_id, a.c.name == name)).mappings().first()
+    row = tx.conn.execute(select(a).where(a.c.cell_id == cell_id, a.c.name == name)).mappings().first()
+    return dict(row) if row else None
 
 
 def authenticate_password(tx: Transaction, settings: Settings, cell_id: str, username: str, password: str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -18,10 +17,9 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from cellar import clock
 from cellar.auth.cache import BoundedCache
 
-ACCESS_LIFETIME_MS = 3600 * 1000
-REFRESH_LIFETIME_MS = 86400 * 1000
 GRANT_CODE_LIFETIME_MS = 600 * 1000
 _NONCE = 12
 #: Opened tokens remembered per process (a token is some 300 bytes; its parsed form a little more).
@@ -81,14 +79,12 @@ class LocalToken:
         return self.issued_at_ms + self.lifespan_ms
 
     def expired(self, now_ms: int | None = None) -> bool:
-        return (now_ms if now_ms is not None else now()) > self.expires_at_ms
+        return (now_ms if now_ms is not None else clock.now_ms()) > self.expires_at_ms
 
     def renewed(self, issued_at_ms: int) -> LocalToken:
         return replace(self, issued_at_ms=issued_at_ms)
 
 
-def now() -> int:
-    return int(time.time() * 1000)
 
 
 class TokenCodec:

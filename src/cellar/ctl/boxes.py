@@ -14,8 +14,8 @@ from cellar.errors import PersoniumError
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity
 from cellar.storage import tables
-from cellar.storage.prepared import Prepared
 from cellar.storage.blobs import BlobStore
+from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
 
 

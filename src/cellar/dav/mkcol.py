@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from cellar.auth.acl import parse_xml
-from cellar.auth.privileges import DAV, PERSONIUM
 from cellar.dav.tree import Kind
 from cellar.errors import PersoniumError
+from cellar.xml import DAV, PERSONIUM, parse_body
 
 _EXTENSIONS = {"odata": Kind.ODATA, "service": Kind.SERVICE, "stream": Kind.STREAM}
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -29,7 +28,7 @@ def parse_mkcol(body: bytes) -> Kind:
     """No body: a plain WebDAV collection."""
     if not body.strip():
         return Kind.WEBDAV
-    root = parse_xml(body, "PR400-DV-0001")
+    root = parse_body(body, "PR400-DV-0001")
     if root.tag != f"{{{DAV}}}mkcol":
         raise PersoniumError("PR400-DV-0001")
     prop = root.find(f"{{{DAV}}}set/{{{DAV}}}prop")

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from cellar.auth.acl import parse_xml
-from cellar.auth.privileges import DAV
 from cellar.errors import PersoniumError
+from cellar.xml import DAV, parse_body
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class PropertyChange:
 
 def parse_propertyupdate(body: bytes, unreadable: str = "PR400-DV-0002") -> list[PropertyChange]:
     """``unreadable``: the code for a body that is not XML (box resources answer ``PR400-DV-0001``)."""
-    root = parse_xml(body, unreadable)
+    root = parse_body(body, unreadable)
     if root.tag != f"{{{DAV}}}propertyupdate":
         raise PersoniumError("PR400-DV-0002")
     changes = []

@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from lxml import etree
 
 from cellar.auth.acl import Acl, render_acl
-from cellar.auth.privileges import DAV, PERSONIUM
 from cellar.dav import tree
 from cellar.dav import xml as davxml
 from cellar.dav.tree import Kind, Node
+from cellar.xml import DAV, PERSONIUM, parse
 
 _EXTENSION = {Kind.ODATA: "odata", Kind.SERVICE: "service", Kind.STREAM: "stream"}
 _OPEN = b'<multistatus xmlns="DAV:">'
@@ -49,7 +49,7 @@ def node_properties(node: Node, acl: etree._Element | None) -> list[etree._Eleme
         props.append(davxml.text_element(f"{{{DAV}}}getcontenttype", node.content_type or ""))
     if acl is not None:
         props.append(acl)
-    props += [etree.fromstring(xml) for xml in node.props.values()]
+    props += [parse(xml.encode()) for xml in node.props.values()]
     return props
 
 

@@ -15,15 +15,14 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, func, insert, select, text, update
 
+from cellar import clock
 from cellar.auth.acl import Acl
 from cellar.auth.cache import ACLS
-from cellar.auth.tokens import now as now_ms
 from cellar.errors import PersoniumError
-
-from cellar.storage.prepared import Prepared
 from cellar.storage.blobs import BlobStore
+from cellar.storage.prepared import Prepared
 from cellar.storage.tables import dav_nodes
 from cellar.storage.uow import Transaction
 
@@ -201,7 +200,7 @@ def _candidates(count: int) -> Prepared:
     """The nodes of a box bearing one of ``count`` names (``:n0``…): prepared once per count."""
     prepared = _CANDIDATES.get(count)
     if prepared is None:
-        names = [bindparam(f"n{i}") for i in range(count)]
+        names: list[BindParameter[Any]] = [bindparam(f"n{i}") for i in range(count)]
         prepared = _CANDIDATES[count] = Prepared(select(dav_nodes).where(dav_nodes.c.box_id == bindparam("box"),
                                                                          dav_nodes.c.name.in_(names)))
     return prepared
@@ -266,7 +265,7 @@ def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
 
 
 def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **values: Any) -> Node:
-    stamp = now_ms()
+    stamp = clock.now_ms()
     row = {"id": values.pop("id", None) or uuid.uuid4().hex, "cell_id": box.cell_id, "box_id": box.id,
            "parent_id": parent_id, "name": name, "kind": kind.value, "published": stamp, "updated": stamp,
            "version": 1, **values}
@@ -292,7 +291,7 @@ def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
     return node
 
 
-def write_file(tx: Transaction, blobs: BlobStore, located: Located, content_type: str, blob_id: str,
+def write_file(tx: Transaction, blobs: BlobStore, located: Located, content_type: str | None, blob_id: str,
                size: int) -> tuple[Node, bool]:
     """Create the file (True) or replace its body (False) with the staged blob ``blob_id``, which is linked
     here; a replaced body is released with this transaction."""
@@ -334,7 +333,7 @@ def set_props(tx: Transaction, box: Box, node: Node, changes: Iterable[tuple[str
 
 def _bump(tx: Transaction, node: Node, touch: bool = True, **values: Any) -> Node:
     if touch:
-        values["updated"] = now_ms()
+        values["updated"] = clock.now_ms()
     tx.conn.execute(update(dav_nodes).where(dav_nodes.c.id == node.id).values(version=dav_nodes.c.version + 1,
                                                                                **values))
     row = tx.conn.execute(select(dav_nodes).where(dav_nodes.c.id == node.id)).one()

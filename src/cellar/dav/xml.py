@@ -1,4 +1,4 @@
-"""WebDAV XML: safe parsing, the multistatus document, and the date formats Personium writes."""
+"""WebDAV XML: the multistatus document, and the date formats Personium writes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from email.utils import format_datetime
 
 from lxml import etree
 
-from cellar.auth.acl import parse_xml
-from cellar.auth.privileges import DAV, PERSONIUM
 from cellar.errors import PersoniumError
+from cellar.xml import DAV, PERSONIUM, parse_body
 
 NSMAP = {"D": DAV, "p": PERSONIUM}
 MULTISTATUS_TYPE = "application/xml;charset=utf-8"
@@ -32,7 +31,7 @@ def propfind_wants_allprop(body: bytes) -> None:
     so ``prop``/``propname`` requests are answered with all properties too."""
     if not body.strip():
         return
-    root = parse_xml(body)
+    root = parse_body(body)
     if root.tag != f"{{{DAV}}}propfind":
         raise PersoniumError("PR400-DV-0002")
 

@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from cellar import clock
 from cellar.events.bus import Event, EventBus
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class _Run:
                     self._poll()
                     next_read = moment + self.timing.read_interval
                 if moment >= next_prune:
-                    self.outbox.prune(int(time.time() * 1000) - self.timing.retention_ms)
+                    self.outbox.prune(clock.now_ms() - self.timing.retention_ms)
                     next_prune = moment + PRUNE_EVERY
             except Exception:  # the database may be briefly unreachable: keep going
                 log.exception("event dispatch failed; retrying")

@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cellar import clock
 from cellar.auth import introspect as introspection
 from cellar.auth import password_change
 from cellar.auth.endpoint_privileges import CELL_ENDPOINTS
 from cellar.auth.keyring import cell_public_jwks
-from cellar.auth.tokens import now
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.ctl import load_cell_request
@@ -50,7 +50,7 @@ async def introspect(request: Request, ctx: RequestContext, cell_name: str) -> R
                                               keyring.unit.trusted_roots, user)
         with services.storage.transaction("auth.introspect", write=False) as tx:
             return introspection.introspect(tx, cell, cell_url, token, schema, keyring.codec, services.urls,
-                                            keyring.unit.trusted_roots, now())
+                                            keyring.unit.trusted_roots, clock.now_ms())
 
     body = await run_in_threadpool(work)
     return Response(orjson.dumps(body), media_type="application/json")

@@ -32,8 +32,8 @@ from cellar.storage import tables
 from cellar.storage.uow import Transaction
 from cellar.unit.cell_properties import all_properties, apply_changes
 from cellar.unit.cells import check_owner, delete_recursive, find_cell
+from cellar.xml import PERSONIUM, parse
 
-PERSONIUM_NS = "urn:x-personium:xmlns"
 CELL_ROOT_METHODS = "OPTIONS, POST, PROPFIND"
 MAX_XML_BODY = 256 * 1024
 
@@ -64,9 +64,9 @@ async def get_cell_root(request: Request, ctx: RequestContext, cell_name: str) -
         body = {"cell": {"name": cell["name"], "url": cell_url}, "unit": unit_metadata(ctx)}
         return Response(orjson.dumps(body), media_type="application/json")
     if "application/xml" in accept:
-        root = etree.Element(f"{{{PERSONIUM_NS}}}cell", nsmap={None: PERSONIUM_NS})
-        etree.SubElement(root, f"{{{PERSONIUM_NS}}}uuid").text = cell["id"]
-        etree.SubElement(root, f"{{{PERSONIUM_NS}}}ctl").text = f"{cell_url}__ctl/"
+        root = etree.Element(f"{{{PERSONIUM}}}cell", nsmap={None: PERSONIUM})
+        etree.SubElement(root, f"{{{PERSONIUM}}}uuid").text = cell["id"]
+        etree.SubElement(root, f"{{{PERSONIUM}}}ctl").text = f"{cell_url}__ctl/"
         return Response(etree.tostring(root, xml_declaration=True, encoding="utf-8"),
                         media_type="application/xml;charset=utf-8")
     # The relay page comes from the cell property p:relayhtmlurl (fetching it is a later feature).
@@ -133,10 +133,10 @@ def _cell_responses(tx: Transaction, cell_request: CellRequest, depth: int, show
     props = [davxml.text_element(f"{{{davxml.DAV}}}creationdate", davxml.creation_date(cell["published"])),
              davxml.text_element(f"{{{davxml.DAV}}}getlastmodified", davxml.last_modified(cell["updated"])),
              davxml.collection_type(),
-             davxml.text_element(f"{{{PERSONIUM_NS}}}cellstatus", cell["status"])]
+             davxml.text_element(f"{{{PERSONIUM}}}cellstatus", cell["status"])]
     if show_acl:
         props.append(_acl_element(tx, cell["id"], cell_request.url, load_acl(tx, cell["id"])))
-    props += [etree.fromstring(xml) for xml in all_properties(tx, cell["id"])]
+    props += [parse(xml.encode()) for xml in all_properties(tx, cell["id"])]
     responses = [davxml.response(cell_request.url, props)]
     if depth == 1:
         b = tables.boxes
@@ -163,7 +163,7 @@ async def proppatch_cell(request: Request, ctx: RequestContext, cell_name: str) 
         with ctx.services.storage.transaction("cell.proppatch", cause=ctx.cause(cell_request.caller)) as tx:
             apply_changes(tx, cell_request.cell["id"], changes)
             _emit(tx, cell_request, catalog.CELL_PROPPATCH)
-        shown = [etree.fromstring(c.xml) if c.xml else etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes]
+        shown = [parse(c.xml.encode()) if c.xml else etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes]
         return davxml.multistatus([davxml.response(cell_request.url, shown)])
 
     return Response(await run_in_threadpool(work), status_code=207, media_type=davxml.MULTISTATUS_TYPE)

@@ -8,7 +8,7 @@ from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.acl import parse_acl, parse_xml
+from cellar.auth.acl import parse_acl
 from cellar.auth.acl_store import role_resolver
 from cellar.auth.endpoint_privileges import DAV_METHODS
 from cellar.auth.roles import roles_by_id
@@ -22,6 +22,7 @@ from cellar.http.box_target import MAX_XML_BODY, BoxTarget, CellSource, in_box
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import read_body
 from cellar.storage.uow import Transaction
+from cellar.xml import parse_body
 
 ALLOW = {
     Kind.BOX: "OPTIONS, GET, PUT, DELETE, MKCOL, PROPFIND, PROPPATCH, ACL",
@@ -44,7 +45,7 @@ async def propfind(request: Request, ctx: RequestContext, cell: CellSource, box_
     def work(target: BoxTarget, tx: Transaction) -> Response:
         node = target.existing(DAV_METHODS["PROPFIND"])
         if body.strip():
-            parse_xml(body, "PR400-DV-0001")
+            parse_body(body, "PR400-DV-0001")
         depth = davxml.depth(depth_header, missing=None)
         chain = target.located.chain
         children = tree.child_versions(tx, node) if depth == 1 and node.is_collection else []

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 
+from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.model import EntityType, NavigationProperty, NavKind, ParentLink
-from cellar.odata.store import Entity, EntityStore, now_ms
+from cellar.odata.store import Entity, EntityStore
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 
@@ -93,7 +94,7 @@ class Links:
             if tx.conn.execute(count).scalar_one() >= MAX_MANY_LINKS:
                 raise PersoniumError("PR400-OD-0038")
         tx.conn.execute(insert(L).values(cell_id=self.store.scope["cell_id"], type1=t1, id1=i1, type2=t2, id2=i2,
-                                         published=now_ms()))
+                                         published=clock.now_ms()))
 
     def _set_parent(self, tx: Transaction, child: Entity, parent: Entity) -> None:
         link = child_link(child.etype, parent.etype)

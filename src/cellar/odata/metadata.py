@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from cellar.odata.model import EntityType
+from cellar.odata.model import ComplexType, EntityType
 
 EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
 EDM = "http://schemas.microsoft.com/ado/2006/04/edm"

@@ -76,10 +76,6 @@ class NavigationProperty:
     target: str  # entity type name, "Box"
     kind: NavKind = NavKind.MANY
 
-    @property
-    def to_many(self) -> bool:
-        return self.kind is not NavKind.PARENT
-
 
 @dataclass(frozen=True)
 class ParentLink:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from cellar import clock
 from cellar.odata import atom, serialize
 from cellar.odata.metadata import edmx_document, service_document
 from cellar.odata.operations import (
@@ -21,7 +22,7 @@ from cellar.odata.operations import (
     ServiceDocument,
 )
 from cellar.odata.service import EntitySetService, ServiceRoot
-from cellar.odata.store import Entity, now_ms
+from cellar.odata.store import Entity
 
 ODATA_HEADERS = {"DataServiceVersion": "2.0"}
 JSON = "application/json"
@@ -84,7 +85,7 @@ def _list(root: ServiceRoot, listed: EntityList) -> Reply:
     service, result, options = listed.service, listed.result, listed.options
     if listed.fmt == "atom":
         items = [(entity, service.uri(entity)) for entity in result.entities]
-        document = atom.feed_document(service.etype.name, root.url, items, result.count, options.select, now_ms())
+        document = atom.feed_document(service.etype.name, root.url, items, result.count, options.select, clock.now_ms())
         return Reply(200, dict(ODATA_HEADERS), document, "application/atom+xml;type=feed;charset=utf-8")
     entities = [_entity_json(service, e, options.select, listed.expanded.get(e.id)) for e in result.entities]
     return _json(serialize.collection(entities, result.count))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from cellar.odata.store import Entity
-
-#: Builds the URI of an entity (depends on the service root the entity is served from).
-UriOf = Callable[[Entity], str]
 
 
 def odata_date(millis: int | None) -> str | None:

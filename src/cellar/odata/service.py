@@ -6,7 +6,7 @@ checks, access filters) comes through :class:`EntityHooks`, so there is no per-t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,10 @@ from cellar.odata.model import EntityModel, EntityType, NavigationProperty, NavK
 from cellar.odata.query.options import QueryOptions
 from cellar.odata.store import Entity, EntityStore
 from cellar.storage.uow import Transaction
+
+#: Related entities per entity id and navigation property (``$expand``); an alias because the
+#: service's ``list`` method hides the builtin inside its class.
+Expansion = dict[str, dict[str, list[Entity]]]
 
 
 class EntityHooks:
@@ -73,12 +77,6 @@ class ServiceRoot:
     event_prefix: str | None = None
     #: Called in the transaction of every write (entities and links), e.g. to invalidate caches.
     on_write: Callable[[Transaction], None] | None = None
-
-    def entity_type(self, name: str) -> EntityType:
-        etype = self.model.find(name)
-        if etype is None:
-            raise PersoniumError("PR404-OD-0001")
-        return etype
 
     def service(self, etype: EntityType) -> EntitySetService:
         return EntitySetService(self, etype)
@@ -215,8 +213,8 @@ class EntitySetService:
                      key: Mapping[str, Any]) -> Entity | None:
         return self.root.model.store(self.root.model.type(nav.target), self.root.scope).find(tx, key)
 
-    def expand(self, tx: Transaction, entities: list[Entity], names: list[str],
-               limit: int) -> dict[str, dict[str, list[Entity]]]:
+    def expand(self, tx: Transaction, entities: Sequence[Entity], names: Sequence[str],
+               limit: int) -> Expansion:
         """Related entities per entity id and navigation property, at most ``limit`` each."""
         navs = [self._expandable(name) for name in names]
         expanded: dict[str, dict[str, list[Entity]]] = {e.id: {} for e in entities}

@@ -9,7 +9,6 @@ tables and written as the parent's id, so renaming a box keeps every link intact
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
@@ -27,8 +27,6 @@ from cellar.storage.uow import Transaction
 META_COLUMNS = ("id", "published", "updated", "version")
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def new_id() -> str:
@@ -232,7 +230,7 @@ class TableStore:
         """Without $orderby Personium's order is unspecified; ours is the key, then the id (stable paging)."""
         return [*self.key_columns.values(), self.table.c.id]
 
-    def to_entity(self, row: Mapping[str, Any]) -> Entity:
+    def to_entity(self, row: Mapping[Any, Any]) -> Entity:
         values = {p.name: row[p.column_name] for p in self.etype.properties}
         for name in self.link_parts:
             values[name] = row[name]
@@ -241,7 +239,7 @@ class TableStore:
 
     # --- writes ---------------------------------------------------------------------------------
     def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity:
-        stamp = now_ms()
+        stamp = clock.now_ms()
         row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
         try:
@@ -254,7 +252,7 @@ class TableStore:
                hidden: Mapping[str, Any] | None = None) -> Entity:
         """Write the new values; the version check makes a concurrent writer lose with 412."""
         changes = {**self.columns(tx, values), **(hidden or {}),
-                   "updated": max(now_ms(), entity.updated), "version": entity.version + 1}
+                   "updated": max(clock.now_ms(), entity.updated), "version": entity.version + 1}
         stmt = (update(self.table)
                 .where(self.table.c.id == entity.id, self.table.c.version == entity.version)
                 .values(changes))

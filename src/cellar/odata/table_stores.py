@@ -9,7 +9,6 @@ from cellar.odata.links import Links
 from cellar.odata.model import EntityModel, EntityType
 from cellar.odata.store import EntityStore, LinkStore, TableShape, TableStore
 
-
 MAX_SHAPES = 1024
 
 

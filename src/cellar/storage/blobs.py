@@ -15,7 +15,6 @@ The interface is small so that an S3-compatible object store can take over later
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import delete, exists, insert, select, update
 
+from cellar import clock
 from cellar.storage.engine import Storage
 from cellar.storage.tables import dav_blob_chunks, dav_blobs
 from cellar.storage.uow import Transaction
@@ -68,10 +68,6 @@ class BlobStore(Protocol):
     def close(self) -> None: ...
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class TableUpload:
     """Buffers what arrives and writes each full chunk in a transaction of its own, refreshing the lease."""
 
@@ -114,7 +110,7 @@ class TableBlobStore:
         blob_id = uuid.uuid4().hex
         with self.storage.transaction("blobs.stage") as tx:
             tx.conn.execute(insert(dav_blobs).values(id=blob_id, cell_id=cell_id, size=0, chunk_size=CHUNK_SIZE,
-                                                     lease_until=_now_ms() + self.lease_ms))
+                                                     lease_until=clock.now_ms() + self.lease_ms))
         return TableUpload(self, blob_id)
 
     def append(self, blob_id: str, seq: int, chunk: bytes, size: int) -> None:
@@ -122,7 +118,7 @@ class TableBlobStore:
         with self.storage.transaction("blobs.append") as tx:
             renewed = tx.conn.execute(update(dav_blobs).where(dav_blobs.c.id == blob_id,
                                                               dav_blobs.c.lease_until.is_not(None))
-                                      .values(size=size, lease_until=_now_ms() + self.lease_ms)).rowcount
+                                      .values(size=size, lease_until=clock.now_ms() + self.lease_ms)).rowcount
             if not renewed:
                 raise UploadLost(blob_id)
             tx.conn.execute(insert(dav_blob_chunks).values(blob_id=blob_id, seq=seq, data=chunk))
@@ -202,7 +198,7 @@ class TableBlobStore:
         """Remove staged blobs whose lease expired and chunks without a header (their release committed
         but the process died before deleting them). Idempotent, so any number of processes may run it."""
         with self.storage.transaction("blobs.sweep.expired") as tx:
-            tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.lease_until < _now_ms()))
+            tx.conn.execute(delete(dav_blobs).where(dav_blobs.c.lease_until < clock.now_ms()))
         with self.storage.transaction("blobs.sweep.find", write=False) as tx:
             orphans = [row.blob_id for row in tx.conn.execute(
                 select(dav_blob_chunks.c.blob_id).distinct()

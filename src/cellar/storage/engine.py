@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ class Storage:
         yield from self._run(name, False, None, [], isolation=self.caps.snapshot_isolation)
 
     def _run(self, name: str, write: bool, cause: Cause | None, committed: list[Event],
-             isolation: str | None = None) -> Iterator[Transaction]:
+             isolation: str | None = None) -> Generator[Transaction, None, Transaction]:
         try:
             with self.engine.connect() as conn:
                 if self.caps.single_writer:

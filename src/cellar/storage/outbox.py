@@ -12,7 +12,6 @@ import logging
 import select
 import socket
 import threading
-import time
 from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
@@ -22,6 +21,7 @@ import psycopg
 from sqlalchemy import bindparam, delete, func, insert, or_
 from sqlalchemy import select as select_rows
 
+from cellar import clock
 from cellar.events.bus import Cause, Event
 from cellar.storage.prepared import Prepared
 from cellar.storage.tables import event_outbox as outbox
@@ -42,7 +42,7 @@ def record(tx: Transaction, origin: str) -> list[Event]:
     cause)."""
     if not tx.events:
         return []
-    created = int(time.time() * 1000)
+    created = clock.now_ms()
     rows = [_row(event, tx.cause, created, origin) for event in tx.events]
     # One INSERT (SQLAlchemy sends several rows as one multi-row statement); both databases number
     # the rows in VALUES order, in whatever order RETURNING lists them. On PostgreSQL it also

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from cellar.storage.uow import Transaction
 
@@ -49,13 +50,15 @@ class Prepared:
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
         positions = tuple(compiled.positiontup or ()) if dialect.positional else None
         # A SELECT's columns, or what an INSERT … RETURNING returns.
         selected = getattr(self.statement, "selected_columns", None)
-        if selected is None and getattr(self.statement, "_returning", ()):
+        if selected is None and getattr(self.statement, "_returning", None):
             selected = self.statement.exported_columns  # type: ignore[attr-defined]
         keys = tuple(selected.keys()) if selected is not None else ()
-        return _Compiled(compiled.string, positions, {name: bind.value for name, bind in compiled.binds.items() if not bind.required}, keys)
+        defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        return _Compiled(compiled.string, positions, defaults, keys)
 
     def _run(self, tx: Transaction, params: Mapping[str, Any]) -> Any:
         compiled = self._compiled(tx.conn.dialect)

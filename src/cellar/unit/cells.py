@@ -15,8 +15,8 @@ from cellar.odata.model import EntityType, KeyPart, Property
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity, EntityStore
 from cellar.storage import tables
-from cellar.storage.prepared import Prepared
 from cellar.storage.blobs import BlobStore
+from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
 
 CELL = EntityType(
