@@ -9,6 +9,9 @@ meanwhile are not lost; SIGINT or SIGTERM stops them all.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 import signal
 import socket
 import threading
@@ -19,6 +22,7 @@ from uvicorn._subprocess import get_subprocess
 
 #: uvicorn's exit code for a worker that could not start (bad app, port in use): do not respawn.
 STARTUP_FAILURE = 3
+_PR_SET_PDEATHSIG = 1
 
 
 def serve(config: Config) -> None:
@@ -42,9 +46,21 @@ def serve(config: Config) -> None:
 
 
 def _start(config: Config, sock: socket.socket) -> BaseProcess:
-    process = get_subprocess(config, target=Server(config=config).run, sockets=[sock])
+    process = get_subprocess(config, target=functools.partial(_serve, config), sockets=[sock])
     process.start()
     return process
+
+
+def _serve(config: Config, sockets: list[socket.socket]) -> None:
+    """A worker goes with its supervisor, even one killed outright (``SIGKILL`` leaves no time to stop
+    the workers): the kernel kills it when its parent dies, so a killed server is gone whole."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: a worker outlives a killed supervisor until it is stopped
+    if os.getppid() == 1:  # the supervisor died before prctl took effect
+        return
+    Server(config=config).run(sockets=sockets)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

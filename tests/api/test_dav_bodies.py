@@ -114,3 +114,21 @@ def test_a_put_refused_after_the_upload_leaves_no_body(client, box):
     assert_error(response, 412, "PR412-DV-0001")
     assert _rows(client, dav_blobs) == _rows(client, dav_blob_chunks) == 1
     assert get(client, "f.bin").content == b"old"
+
+
+@pytest.mark.parametrize(("size", "staged"), [(0, False), (1024, False), (CHUNK_SIZE, False), (CHUNK_SIZE + 1, True)])
+def test_a_body_of_one_chunk_is_written_with_its_node(client, box, monkeypatch, size, staged):
+    """No upload to stage for a body that arrived whole: one write transaction takes node and body."""
+    blobs = client.app.state.services.blobs
+    stages: list[str] = []
+    original = blobs.stage
+    monkeypatch.setattr(blobs, "stage", lambda cell_id: stages.append(cell_id) or original(cell_id))
+    data = BIG[:size]
+    must_put(client, "f.bin", data, "application/octet-stream")
+    assert (len(stages) == 1) is staged
+    assert get(client, "f.bin").content == data
+    assert _rows(client, dav_blobs) == 1
+    assert _rows(client, dav_blob_chunks) == (2 if staged else 1)
+    must_put(client, "f.bin", data[::-1], "application/octet-stream")
+    assert get(client, "f.bin").content == data[::-1]
+    assert _rows(client, dav_blobs) == 1

@@ -216,3 +216,28 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) ->
         process.terminate()
         process.wait(timeout=20)
     assert not any(Path(f"/proc/{worker}").exists() for worker in replaced)
+
+
+def test_workers_die_with_a_supervisor_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL leaves the supervisor no time to stop its workers: the kernel does (PR_SET_PDEATHSIG),
+    so nothing keeps serving, or holding the port, after the server was killed."""
+    process, base = serve(tmp_path, CELLAR_MASTER_TOKEN="m", CELLAR_WORKERS="2")
+    deadline = time.monotonic() + 20
+    while len(workers := _workers_of(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(workers) == 2
+    process.kill()
+    process.wait(timeout=10)
+    while any(_alive(worker) for worker in workers) and time.monotonic() < deadline + 10:
+        time.sleep(0.2)
+    assert not any(_alive(worker) for worker in workers)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base}__health", timeout=2)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, dead but not yet reaped by init, does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False

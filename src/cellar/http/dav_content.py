@@ -19,7 +19,7 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.http.box_target import BoxTarget, CellSource, in_box, missing_parent, streamed_in_box
 from cellar.http.context import RequestContext
-from cellar.http.negotiation import discard_upload, stage_body
+from cellar.http.negotiation import discard_upload, receive_body
 from cellar.http.unit import unit_metadata
 from cellar.storage.blobs import CHUNK_SIZE, BlobStore
 from cellar.storage.uow import Transaction
@@ -111,19 +111,22 @@ async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name:
 
     cell_id = await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
     blobs = ctx.services.blobs
-    upload = await stage_body(request, blobs, cell_id, ctx.services.settings.max_file_size)
+    body = await receive_body(request, blobs, cell_id, ctx.services.settings.max_file_size)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         check(target, tx)
         node = target.node
         if node is not None and not node.if_match(if_match):
             raise PersoniumError("PR412-DV-0001")
-        written, created = tree.write_file(tx, blobs, target.located, content_type, upload.blob_id, upload.size)
+        blob_id, size = (blobs.store(tx, cell_id, body), len(body)) if isinstance(body, bytes) else \
+            (body.blob_id, body.size)
+        written, created = tree.write_file(tx, blobs, target.located, content_type, blob_id, size)
         target.emit(tx, Kind.FILE, catalog.CREATE if created else catalog.UPDATE)
         return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
 
     try:
         return await in_box(ctx, cell, box_name, path, "put", work)
     except BaseException:
-        await discard_upload(blobs, upload.blob_id)
+        if not isinstance(body, bytes):
+            await discard_upload(blobs, body.blob_id)
         raise

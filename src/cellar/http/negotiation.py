@@ -65,19 +65,34 @@ async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def stage_body(request: Request, blobs: BlobStore, cell_id: str, limit: int) -> Upload:
-    """Stream the body into a staged blob, about a chunk at a time, each written in a transaction of its
-    own; on any failure (too long, client gone) the partial blob is discarded at once."""
+async def receive_body(request: Request, blobs: BlobStore, cell_id: str, limit: int) -> bytes | Upload:
+    """A body of at most one chunk comes back whole, to be written with its node in one transaction;
+    a larger one is staged as it arrives (:func:`stage_body`)."""
+    pending: list[bytes] = []
+    held = 0
+    stream = _limited(request, limit)
+    async for piece in stream:
+        pending.append(piece)
+        held += len(piece)
+        if held > CHUNK_SIZE:
+            return await stage_body(blobs, cell_id, pending, stream)
+    return b"".join(pending)
+
+
+async def stage_body(blobs: BlobStore, cell_id: str, received: list[bytes], rest: AsyncIterator[bytes]) -> Upload:
+    """Stream the body (what was ``received`` so far, then the ``rest``) into a staged blob, about a
+    chunk at a time, each written in a transaction of its own; on any failure (too long, client gone)
+    the partial blob is discarded at once."""
     upload = await run_in_threadpool(blobs.stage, cell_id)
     try:
-        pending: list[bytes] = []
-        held = 0
-        async for piece in _limited(request, limit):
-            pending.append(piece)
-            held += len(piece)
+        pending = list(received)
+        held = sum(map(len, pending))
+        async for piece in rest:
             if held >= CHUNK_SIZE:
                 await run_in_threadpool(upload.write, b"".join(pending))
                 pending, held = [], 0
+            pending.append(piece)
+            held += len(piece)
         await run_in_threadpool(upload.write, b"".join(pending))
         await run_in_threadpool(upload.finish)
     except BaseException:

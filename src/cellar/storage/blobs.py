@@ -20,10 +20,11 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from cellar import clock
 from cellar.storage.engine import Storage
+from cellar.storage.prepared import Prepared
 from cellar.storage.tables import dav_blob_chunks, dav_blobs
 from cellar.storage.uow import Transaction
 
@@ -33,6 +34,11 @@ CHUNK_SIZE = 1024 * 1024
 _BATCH = 500
 #: Chunks deleted per transaction when a body goes.
 _PURGE_BATCH = 16
+
+
+_NEW_HEADER = Prepared(insert(dav_blobs).values({name: bindparam(name) for name in (
+    "id", "cell_id", "size", "chunk_size", "lease_until")}))
+_NEW_CHUNK = Prepared(insert(dav_blob_chunks).values({name: bindparam(name) for name in ("blob_id", "seq", "data")}))
 
 
 class UploadLost(Exception):
@@ -50,6 +56,10 @@ class Upload(Protocol):
 
 class BlobStore(Protocol):
     def stage(self, cell_id: str) -> Upload: ...
+
+    def store(self, tx: Transaction, cell_id: str, data: bytes) -> str:
+        """A body that arrived whole (at most one chunk), staged in the caller's transaction."""
+        ...
 
     def discard(self, blob_id: str) -> None: ...
 
@@ -112,6 +122,15 @@ class TableBlobStore:
             tx.conn.execute(insert(dav_blobs).values(id=blob_id, cell_id=cell_id, size=0, chunk_size=CHUNK_SIZE,
                                                      lease_until=clock.now_ms() + self.lease_ms))
         return TableUpload(self, blob_id)
+
+    def store(self, tx: Transaction, cell_id: str, data: bytes) -> str:
+        """One chunk at most, so no upload to stage: written with the node that links it."""
+        assert len(data) <= CHUNK_SIZE
+        blob_id = uuid.uuid4().hex
+        _NEW_HEADER.execute(tx, id=blob_id, cell_id=cell_id, size=len(data), chunk_size=CHUNK_SIZE,
+                            lease_until=clock.now_ms() + self.lease_ms)
+        _NEW_CHUNK.execute(tx, blob_id=blob_id, seq=0, data=data)
+        return blob_id
 
     def append(self, blob_id: str, seq: int, chunk: bytes, size: int) -> None:
         """One chunk and the new size, in one short transaction; refused once the blob was swept."""
