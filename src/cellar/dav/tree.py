@@ -258,10 +258,22 @@ def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
         raise PersoniumError("PR405-DV-0001")
     if collection and located.depth > MAX_DEPTH:
         raise PersoniumError("PR400-DV-0008")
-    count = tx.conn.execute(select(func.count()).select_from(dav_nodes).where(
-        dav_nodes.c.box_id == parent.box_id, dav_nodes.c.parent_id == parent.id)).scalar_one()
-    if count >= MAX_CHILDREN:
+    counted = _CHILD_COUNT.first(tx, box=parent.box_id, parent=parent.id)
+    if counted is not None and counted["count"] >= MAX_CHILDREN:
         raise PersoniumError("PR400-DV-0007")
+
+
+_CHILD_COUNT = Prepared(select(func.count().label("count")).select_from(dav_nodes).where(
+    dav_nodes.c.box_id == bindparam("box"), dav_nodes.c.parent_id == bindparam("parent")))
+_INSERTS: dict[tuple[str, ...], Prepared] = {}
+
+
+def _inserts(columns: tuple[str, ...]) -> Prepared:
+    """``INSERT`` of a node with these columns, prepared once per set of columns."""
+    prepared = _INSERTS.get(columns)
+    if prepared is None:
+        prepared = _INSERTS[columns] = Prepared(insert(dav_nodes).values({c: bindparam(c) for c in columns}))
+    return prepared
 
 
 def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **values: Any) -> Node:
@@ -269,7 +281,7 @@ def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **
     row = {"id": values.pop("id", None) or uuid.uuid4().hex, "cell_id": box.cell_id, "box_id": box.id,
            "parent_id": parent_id, "name": name, "kind": kind.value, "published": stamp, "updated": stamp,
            "version": 1, **values}
-    tx.conn.execute(insert(dav_nodes).values(**row))
+    _inserts(tuple(row)).execute(tx, **row)
     return Node(row["id"], box.id, parent_id, name, kind, stamp, stamp, 1, values.get("content_type"),
                 values.get("content_length"), values.get("blob_id"))
 
@@ -292,18 +304,20 @@ def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
 
 
 def write_file(tx: Transaction, blobs: BlobStore, located: Located, content_type: str | None, blob_id: str,
-               size: int) -> tuple[Node, bool]:
-    """Create the file (True) or replace its body (False) with the staged blob ``blob_id``, which is linked
-    here; a replaced body is released with this transaction."""
+               size: int, *, staged: bool = True) -> tuple[Node, bool]:
+    """Create the file (True) or replace its body (False) with the blob ``blob_id``: a staged one is
+    linked here, one stored in this transaction already is; a replaced body is released with it."""
     node = located.node
     if node is None:
         _check_room(tx, located, collection=False)
-        blobs.link(tx, blob_id)
+        if staged:
+            blobs.link(tx, blob_id)
         parent = located.deepest
         created = _insert(tx, located.box, parent.id, located.missing[0], Kind.FILE, content_type=content_type,
                           content_length=size, blob_id=blob_id)
         return created, True
-    blobs.link(tx, blob_id)
+    if staged:
+        blobs.link(tx, blob_id)
     if node.blob_id:
         blobs.release(tx, [node.blob_id])
     return _bump(tx, node, content_type=content_type, content_length=size, blob_id=blob_id), False

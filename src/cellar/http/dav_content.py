@@ -19,9 +19,9 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.http.box_target import BoxTarget, CellSource, in_box, missing_parent, streamed_in_box
 from cellar.http.context import RequestContext
-from cellar.http.negotiation import discard_upload, receive_body
+from cellar.http.negotiation import discard_upload, read_body, receive_body
 from cellar.http.unit import unit_metadata
-from cellar.storage.blobs import CHUNK_SIZE, BlobStore
+from cellar.storage.blobs import CHUNK_SIZE, BlobStore, Upload
 from cellar.storage.uow import Transaction
 
 
@@ -92,7 +92,10 @@ async def post(request: Request, ctx: RequestContext, cell: CellSource, box_name
 
 async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name: str,
               path: tuple[str, ...]) -> Response:
-    """Create/Update file — apiref/312. Authorized before the body is read, and again when written."""
+    """Create/Update file — apiref/312. A body declared to fit one chunk is read first, then authorized
+    and written in one transaction; a larger one is authorized before it is read (so nobody streams
+    megabytes into a collection they may not write), staged as it arrives, and authorized again when
+    it is linked."""
     if_match, content_type = request.headers.get("if-match"), request.headers.get("content-type")
 
     def check(target: BoxTarget, tx: Transaction) -> str:
@@ -109,18 +112,28 @@ async def put(request: Request, ctx: RequestContext, cell: CellSource, box_name:
             target.authorize(DAV_PUT_EXISTING)
         return target.box.cell_id
 
-    cell_id = await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
-    blobs = ctx.services.blobs
-    body = await receive_body(request, blobs, cell_id, ctx.services.settings.max_file_size)
+    blobs, limit = ctx.services.blobs, ctx.services.settings.max_file_size
+    declared = request.headers.get("content-length")
+    body: bytes | Upload
+    if declared is not None and declared.isdigit() and int(declared) <= CHUNK_SIZE:
+        body = await read_body(request, CHUNK_SIZE)
+    else:
+        cell_id = await in_box(ctx, cell, box_name, path, "put.check", check, write=False)
+        body = await receive_body(request, blobs, cell_id, limit)
 
     def work(target: BoxTarget, tx: Transaction) -> Response:
         check(target, tx)
         node = target.node
         if node is not None and not node.if_match(if_match):
             raise PersoniumError("PR412-DV-0001")
-        blob_id, size = (blobs.store(tx, cell_id, body), len(body)) if isinstance(body, bytes) else \
-            (body.blob_id, body.size)
-        written, created = tree.write_file(tx, blobs, target.located, content_type, blob_id, size)
+        if isinstance(body, bytes):
+            if len(body) > limit:
+                raise PersoniumError("PR413-MC-0001")
+            blob_id, size = blobs.store(tx, target.box.cell_id, body), len(body)
+        else:
+            blob_id, size = body.blob_id, body.size
+        written, created = tree.write_file(tx, blobs, target.located, content_type, blob_id, size,
+                                           staged=not isinstance(body, bytes))
         target.emit(tx, Kind.FILE, catalog.CREATE if created else catalog.UPDATE)
         return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
 

@@ -58,7 +58,7 @@ class BlobStore(Protocol):
     def stage(self, cell_id: str) -> Upload: ...
 
     def store(self, tx: Transaction, cell_id: str, data: bytes) -> str:
-        """A body that arrived whole (at most one chunk), staged in the caller's transaction."""
+        """A body that arrived whole (at most one chunk), written (linked) in the caller's transaction."""
         ...
 
     def discard(self, blob_id: str) -> None: ...
@@ -124,11 +124,10 @@ class TableBlobStore:
         return TableUpload(self, blob_id)
 
     def store(self, tx: Transaction, cell_id: str, data: bytes) -> str:
-        """One chunk at most, so no upload to stage: written with the node that links it."""
+        """One chunk at most, so no upload to stage: written, already linked, with the node naming it."""
         assert len(data) <= CHUNK_SIZE
         blob_id = uuid.uuid4().hex
-        _NEW_HEADER.execute(tx, id=blob_id, cell_id=cell_id, size=len(data), chunk_size=CHUNK_SIZE,
-                            lease_until=clock.now_ms() + self.lease_ms)
+        _NEW_HEADER.execute(tx, id=blob_id, cell_id=cell_id, size=len(data), chunk_size=CHUNK_SIZE, lease_until=None)
         _NEW_CHUNK.execute(tx, blob_id=blob_id, seq=0, data=data)
         return blob_id
 
