@@ -38,6 +38,9 @@ _PURGE_BATCH = 16
 
 _NEW_HEADER = Prepared(insert(dav_blobs).values({name: bindparam(name) for name in (
     "id", "cell_id", "size", "chunk_size", "lease_until")}))
+_HEADER = Prepared(select(dav_blobs.c.size, dav_blobs.c.chunk_size).where(dav_blobs.c.id == bindparam("id")))
+_CHUNK = Prepared(select(dav_blob_chunks.c.data).where(dav_blob_chunks.c.blob_id == bindparam("blob_id"),
+                                                       dav_blob_chunks.c.seq == bindparam("seq")))
 _NEW_CHUNK = Prepared(insert(dav_blob_chunks).values({name: bindparam(name) for name in ("blob_id", "seq", "data")}))
 
 
@@ -174,15 +177,16 @@ class TableBlobStore:
     def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         """The body, or ``length`` bytes from ``start``, chunk by chunk: only the chunks the span covers
         are read, one query each, so memory stays at one chunk whatever the size."""
-        header = tx.conn.execute(select(dav_blobs.c.size, dav_blobs.c.chunk_size)
-                                 .where(dav_blobs.c.id == blob_id)).one()
-        end = header.size if length is None else min(header.size, start + length)
+        header = _HEADER.first(tx, id=blob_id)
+        assert header is not None, f"no body {blob_id}"
+        end = header["size"] if length is None else min(header["size"], start + length)
         if end <= start:
             return
-        step = header.chunk_size
+        step = header["chunk_size"]
         for seq in range(start // step, (end - 1) // step + 1):
-            data = tx.conn.execute(select(dav_blob_chunks.c.data).where(
-                dav_blob_chunks.c.blob_id == blob_id, dav_blob_chunks.c.seq == seq)).scalar_one()
+            chunk = _CHUNK.first(tx, blob_id=blob_id, seq=seq)
+            assert chunk is not None, f"body {blob_id} lacks chunk {seq}"
+            data = chunk["data"]
             offset = seq * step
             yield bytes(data[max(start - offset, 0):end - offset])
 
