@@ -69,11 +69,6 @@ def _render_response(node: Node, href: str) -> tuple[bytes, bytes]:
     return head, tail
 
 
-def _acl_bytes(acl: etree._Element) -> bytes:
-    """The ACL as written inside ``<prop>`` (whose namespace context is the root's)."""
-    return _in_multistatus(acl)
-
-
 class Listing:
     """The multistatus of one PROPFIND: the addressed resource, then (Depth 1) its children."""
 
@@ -106,7 +101,7 @@ class Listing:
         if key not in _RESPONSES:
             _remember(key, _render_response(node, href))
         head, tail = _RESPONSES[key]
-        acl = b"" if self.render_acl_of is None else _acl_bytes(self.render_acl_of(node.acl, ancestors))
+        acl = b"" if self.render_acl_of is None else _in_multistatus(self.render_acl_of(node.acl, ancestors))
         self.parts += (head, acl, tail)
 
     def _acl_of(self, text: str | None) -> bytes:
@@ -115,8 +110,8 @@ class Listing:
             return b""
         acl = self._acls.get(text)
         if acl is None:
-            own = tree.parse_acl_text(text) if text else Acl()
-            acl = self._acls[text] = _acl_bytes(self.render_acl_of(own, self.chain))
+            own = Acl.from_json(text) if text else Acl()
+            acl = self._acls[text] = _in_multistatus(self.render_acl_of(own, self.chain))
         return acl
 
     def document(self) -> bytes:
@@ -140,7 +135,7 @@ def acl_renderer(cell_url: str, box: tree.Box, url_of: Callable[[list[str]], str
 def listed_acls(chain: tuple[Node, ...], children: list[tree.Version]) -> list[Acl]:
     """Every ACL a listing may show: the chain's and each distinct one among the children."""
     distinct = {acl for _, _, _, acl in children if acl}
-    return [node.acl for node in chain] + [tree.parse_acl_text(text) for text in distinct]
+    return [node.acl for node in chain] + [Acl.from_json(text) for text in distinct]
 
 
 def _remember(key: tuple[str, int, str], parts: tuple[bytes, bytes]) -> None:

@@ -15,14 +15,14 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import BindParameter, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, func, select, text, update
 
 from cellar import clock
 from cellar.auth.acl import Acl
 from cellar.auth.cache import ACLS
 from cellar.errors import PersoniumError
 from cellar.storage.blobs import BlobStore
-from cellar.storage.prepared import Prepared
+from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.tables import dav_nodes
 from cellar.storage.uow import Transaction
 
@@ -145,11 +145,7 @@ def _acl(row: Mapping[str, Any]) -> Acl:
     if not row["acl"]:
         return Acl()
     return ACLS.get_or_make((row["id"], row["version"], "dav"),  # type: ignore[return-value]
-                            lambda: parse_acl_text(row["acl"]))
-
-
-def parse_acl_text(text: str) -> Acl:
-    return Acl.from_json(text)
+                            lambda: Acl.from_json(row["acl"]))
 
 
 def box_root(box: Box) -> Node:
@@ -265,15 +261,6 @@ def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
 
 _CHILD_COUNT = Prepared(select(func.count().label("count")).select_from(dav_nodes).where(
     dav_nodes.c.box_id == bindparam("box"), dav_nodes.c.parent_id == bindparam("parent")))
-_INSERTS: dict[tuple[str, ...], Prepared] = {}
-
-
-def _inserts(columns: tuple[str, ...]) -> Prepared:
-    """``INSERT`` of a node with these columns, prepared once per set of columns."""
-    prepared = _INSERTS.get(columns)
-    if prepared is None:
-        prepared = _INSERTS[columns] = Prepared(insert(dav_nodes).values({c: bindparam(c) for c in columns}))
-    return prepared
 
 
 def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **values: Any) -> Node:
@@ -281,7 +268,7 @@ def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **
     row = {"id": values.pop("id", None) or uuid.uuid4().hex, "cell_id": box.cell_id, "box_id": box.id,
            "parent_id": parent_id, "name": name, "kind": kind.value, "published": stamp, "updated": stamp,
            "version": 1, **values}
-    _inserts(tuple(row)).execute(tx, **row)
+    insert_of(dav_nodes, tuple(row)).execute(tx, **row)
     return Node(row["id"], box.id, parent_id, name, kind, stamp, stamp, 1, values.get("content_type"),
                 values.get("content_length"), values.get("blob_id"))
 

@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
-from cellar.storage.prepared import Prepared
+from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.uow import Transaction
 
 META_COLUMNS = ("id", "published", "updated", "version")
@@ -128,7 +128,6 @@ class TableShape:
     table: Table
     #: Lookups by key, one per (scope columns, key parts that are null), prepared once.
     by_key: dict[tuple[tuple[str, ...], tuple[bool, ...]], Prepared] = field(default_factory=dict)
-    inserts: dict[tuple[str, ...], Prepared] = field(default_factory=dict)
 
     @classmethod
     def of(cls, model: EntityModel, etype: EntityType, table: Table) -> TableShape:
@@ -137,14 +136,6 @@ class TableShape:
         labelled = [key_columns[name].label(name) for name in link_parts]
         plain = frozenset({p.column_name for p in etype.properties} | set(META_COLUMNS) | set(link_parts))
         return cls(source, key_columns, link_parts, select(table, *labelled).select_from(source), plain, table)
-
-    def insert(self, columns: tuple[str, ...]) -> Prepared:
-        """``INSERT`` of these columns, prepared once per set of columns written."""
-        prepared = self.inserts.get(columns)
-        if prepared is None:
-            prepared = self.inserts[columns] = Prepared(insert(self.table).values(
-                {name: bindparam(name) for name in columns}))
-        return prepared
 
     def key_lookup(self, scope: tuple[str, ...], nulls: tuple[bool, ...]) -> Prepared:
         """``WHERE scope = :s_n AND key part = :k_n`` (``IS NULL`` where the part is null)."""
@@ -243,7 +234,7 @@ class TableStore:
         row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
         try:
-            self.shape.insert(tuple(row)).execute(tx, **row)
+            insert_of(self.table, tuple(row)).execute(tx, **row)
         except IntegrityError as exc:
             raise PersoniumError("PR409-OD-0003") from exc
         return self._reload(tx, row)

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from cellar import clock
 from cellar.storage.engine import Storage
-from cellar.storage.prepared import Prepared
+from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.tables import dav_blob_chunks, dav_blobs
 from cellar.storage.uow import Transaction
 
@@ -36,12 +36,11 @@ _BATCH = 500
 _PURGE_BATCH = 16
 
 
-_NEW_HEADER = Prepared(insert(dav_blobs).values({name: bindparam(name) for name in (
-    "id", "cell_id", "size", "chunk_size", "lease_until")}))
+_NEW_HEADER = insert_of(dav_blobs, ("id", "cell_id", "size", "chunk_size", "lease_until"))
 _HEADER = Prepared(select(dav_blobs.c.size, dav_blobs.c.chunk_size).where(dav_blobs.c.id == bindparam("id")))
 _CHUNK = Prepared(select(dav_blob_chunks.c.data).where(dav_blob_chunks.c.blob_id == bindparam("blob_id"),
                                                        dav_blob_chunks.c.seq == bindparam("seq")))
-_NEW_CHUNK = Prepared(insert(dav_blob_chunks).values({name: bindparam(name) for name in ("blob_id", "seq", "data")}))
+_NEW_CHUNK = insert_of(dav_blob_chunks, ("blob_id", "seq", "data"))
 
 
 class UploadLost(Exception):

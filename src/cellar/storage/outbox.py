@@ -18,12 +18,12 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import bindparam, delete, func, insert, or_
+from sqlalchemy import delete, func, insert, or_
 from sqlalchemy import select as select_rows
 
 from cellar import clock
 from cellar.events.bus import Cause, Event
-from cellar.storage.prepared import Prepared
+from cellar.storage.prepared import Prepared, binds
 from cellar.storage.tables import event_outbox as outbox
 from cellar.storage.uow import Transaction
 
@@ -32,8 +32,8 @@ CHANNEL = "cellar_events"
 _INSERT = insert(outbox).returning(outbox.c.id)
 _INSERT_NOTIFYING = insert(outbox).returning(outbox.c.id, func.pg_notify(CHANNEL, outbox.c.origin))
 _COLUMNS = ("created", "origin", "cell_id", "type", "object", "info", "request_key", "subject", "schema", "extra")
-_ONE = Prepared(insert(outbox).values({name: bindparam(name) for name in _COLUMNS}).returning(outbox.c.id))
-_ONE_NOTIFYING = Prepared(insert(outbox).values({name: bindparam(name) for name in _COLUMNS})
+_ONE = Prepared(insert(outbox).values(binds(_COLUMNS)).returning(outbox.c.id))
+_ONE_NOTIFYING = Prepared(insert(outbox).values(binds(_COLUMNS))
                           .returning(outbox.c.id, func.pg_notify(CHANNEL, outbox.c.origin)))
 
 

@@ -11,10 +11,11 @@ integers, binary), which is what the hot path reads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import BindParameter, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
@@ -103,3 +104,20 @@ class Prepared:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+def binds(columns: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """``{column: :column}``: the VALUES of a prepared INSERT."""
+    return {name: bindparam(name) for name in columns}
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], Prepared] = {}
+
+
+def insert_of(table: Table, columns: tuple[str, ...]) -> Prepared:
+    """``INSERT`` of these columns into ``table``, prepared once per set of columns written."""
+    key = (table.name, columns)
+    prepared = _INSERTS.get(key)
+    if prepared is None:
+        prepared = _INSERTS[key] = Prepared(insert(table).values(binds(columns)))
+    return prepared
