@@ -35,11 +35,11 @@ Measured with wrk (bench/lua/cellar.lua; 16 clients, and 1 client), every respon
    master-token rate.
 2. ``POST /bench/__token`` password grant (correct password: the 1-second interval lock applies
    only after a failure), and the in-process cost of one argon2 hash
-   (``cellar.auth.passwords.hash_password``) and of ``verify_password``.
+   (``cellar.auth.authn.passwords.hash_password``) and of ``verify_password``.
 3. Trans-cell: ``POST /bench/__token`` with ``p_target=<base>/other/`` (a SAML token, RSA-signed),
    once with the password grant and once with the refresh_token grant (no argon2), and the
    ``saml2-bearer`` exchange of such a token at ``/other/__token`` (signature verification); plus
-   the in-process cost of ``cellar.auth.saml.issue`` and ``cellar.auth.saml.parse``.
+   the in-process cost of ``cellar.auth.authn.saml.issue`` and ``cellar.auth.authn.saml.parse``.
 
 Report, CPU columns, load generator and server handling are those of ``bench/unit.py`` and
 ``bench/ctl.py``, shared through ``bench/harness.py``.
@@ -274,10 +274,10 @@ def micro_costs(runs: int) -> list[Micro]:
     """argon2 hash / verify, SAML issue / parse, AR~ encode / decode, in this process (server idle)."""
     sys.path.insert(0, str(REPO / "src"))
     from cellar import clock
-    from cellar.auth import saml
-    from cellar.auth.certs import generate_unit_keys
-    from cellar.auth.passwords import hash_password, verify_password
-    from cellar.auth.tokens import LocalToken, TokenCodec, TokenKind
+    from cellar.auth.authn import saml
+    from cellar.auth.authn.certs import generate_unit_keys
+    from cellar.auth.authn.passwords import hash_password, verify_password
+    from cellar.auth.authn.tokens import LocalToken, TokenCodec, TokenKind
 
     results = []
     hash_password(PASSWORD)  # warm-up

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from cellar.app import build_services, create_app
-from cellar.auth.keyring import _new_unit_keys
+from cellar.auth.authn.keyring import _new_unit_keys
 from cellar.settings import Settings, finish, normalize_database_url
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cellar.auth.endpoint_privileges import CELL_ENDPOINTS, CELL_ROOT, CTL_SETS, OWN, PUBLIC, UNIT
-from cellar.auth.privileges import CELL
+from cellar.auth.access.endpoint_privileges import CELL_ENDPOINTS, CELL_ROOT, CTL_SETS, OWN, PUBLIC, UNIT
+from cellar.auth.access.privileges import CELL
 from cellar.ctl.schema import CELL_CTL
 from cellar.http import dispatch
 from cellar.http.cell import CELL_ROOT_HANDLERS
@@ -36,8 +36,8 @@ def test_extcell_write_accepts_social_and_auth() -> None:
 
 
 def test_every_box_method_is_declared_with_a_box_privilege() -> None:
-    from cellar.auth.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS
-    from cellar.auth.privileges import BOX
+    from cellar.auth.access.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS
+    from cellar.auth.access.privileges import BOX
     from cellar.http.dav import HANDLERS
 
     assert set(HANDLERS) == set(DAV_METHODS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from cellar.auth.credentials import AuthEnv
-from cellar.auth.keyring import Keyring, load_keyring
+from cellar.auth.authn.credentials import AuthEnv
+from cellar.auth.authn.keyring import Keyring, load_keyring
 from cellar.settings import Settings
 from cellar.storage import Storage
 from cellar.storage.blobs import BlobStore, TableBlobStore

@@ -25,9 +25,9 @@ from sqlalchemy import delete, insert
 from starlette.testclient import TestClient
 
 from cellar.app import build_services, create_app
-from cellar.auth import saml
-from cellar.auth.certs import generate_unit_ca_and_cert
-from cellar.auth.tokens import LocalToken, TokenKind
+from cellar.auth.authn import saml
+from cellar.auth.authn.certs import generate_unit_ca_and_cert
+from cellar.auth.authn.tokens import LocalToken, TokenKind
 from cellar.settings import Settings
 from cellar.storage import Storage
 from cellar.storage.tables import cell_properties

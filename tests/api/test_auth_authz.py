@@ -16,8 +16,8 @@ import httpx
 import jwt
 import pytest
 
-from cellar.auth.keyring import cell_key
-from cellar.auth.tokens import LocalToken, TokenKind
+from cellar.auth.authn.keyring import cell_key
+from cellar.auth.authn.tokens import LocalToken, TokenKind
 from cellar.settings import Settings, finish
 from cellar.unit.cells import find_cell
 from tests.conftest import MASTER, UNIT

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from cellar.auth.tokens import LocalToken, TokenKind
+from cellar.auth.authn.tokens import LocalToken, TokenKind
 from tests.api._ctl_support import CELL, CELL_URL, create_account, new_cell
 from tests.conftest import UNIT
 from tests.helpers import MASTER_AUTH, assert_error, make_cell

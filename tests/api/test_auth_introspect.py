@@ -16,10 +16,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from cellar.auth import introspect as introspection
-from cellar.auth import saml
+from cellar.auth.authn import saml
+from cellar.auth.authn.tokens import LocalToken, TokenKind
 from cellar.auth.context import AccessContext, AccessKind, Caller
-from cellar.auth.tokens import LocalToken, TokenKind
+from cellar.auth.oauth import introspect as introspection
 from cellar.errors import PersoniumError
 from cellar.settings import Settings
 from tests.api._ctl_support import (

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from cellar.auth.tokens import LocalToken, TokenKind
+from cellar.auth.authn.tokens import LocalToken, TokenKind
 from cellar.storage import tables
 from tests.api._ctl_support import (
     CELL,

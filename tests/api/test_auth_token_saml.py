@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cellar.auth.tokens import TokenKind
+from cellar.auth.authn.tokens import TokenKind
 from tests.api._auth_support import (
     DAY_MS,
     HOUR_MS,

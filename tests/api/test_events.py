@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cellar.auth.tokens import LocalToken, TokenKind
+from cellar.auth.authn.tokens import LocalToken, TokenKind
 from cellar.events.bus import Cause, Event
 from cellar.storage.tables import event_outbox
 from tests.api._auth_support import make_account

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from cellar.auth.endpoint_privileges import (
+from cellar.auth.access.endpoint_privileges import (
     BOX_ROOT_DELETE,
     CELL_ENDPOINTS,
     CELL_ROOT,
@@ -31,7 +31,7 @@ from cellar.auth.endpoint_privileges import (
     DAV_MOVE_DESTINATION,
     DAV_PUT_EXISTING,
 )
-from cellar.auth.tokens import TokenKind
+from cellar.auth.authn.tokens import TokenKind
 from tests.api import _ctl_support
 from tests.api._auth_support import mint
 from tests.api._ctl_support import (

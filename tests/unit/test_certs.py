@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from cellar.auth import certs
+from cellar.auth.authn import certs
 
 NOW = dt.datetime.now(dt.UTC)
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from cellar.auth import certs, saml
+from cellar.auth.authn import certs, saml
 
 NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z, inside the test certificates' validity
 HOUR_MS = 3_600_000

@@ -19,6 +19,9 @@ class AccessKind(Enum):
     INVALID = "invalid"  # credentials given but unusable; ``error_code`` says why
 
 
+#: Unit-level roles a unit user token may carry (notes §2.2).
+UNIT_ADMIN, READER, ADMIN = "UnitAdmin", "CellContentsReader", "CellContentsAdmin"
+
 UNIT_KINDS = frozenset({AccessKind.UNIT_MASTER, AccessKind.UNIT_ADMIN, AccessKind.UNIT_USER, AccessKind.UNIT_LOCAL})
 #: Kinds whose ``subject`` is an account name of the issuing cell.
 _ACCOUNT_KINDS = frozenset({AccessKind.ACCOUNT, AccessKind.PASSWORD_CHANGE})

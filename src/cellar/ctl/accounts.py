@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cellar.auth.authn.passwords import ALGORITHM, check_policy, hash_password
 from cellar.auth.context import Caller
-from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity
 from cellar.storage.uow import Transaction

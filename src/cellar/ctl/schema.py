@@ -1,6 +1,6 @@
 """The CellCtl entity model (notes §5.1, apiref 201–266): keys, properties, checks, navigation.
 
-Who may read and write each set is the privilege table's business (``cellar.auth.endpoint_privileges``).
+Who may read and write each set is the privilege table's business (``cellar.auth.access.endpoint_privileges``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from lxml import etree
 
-from cellar.auth.acl import Acl, render_acl
+from cellar.auth.access.acl import Acl, render_acl
 from cellar.dav import tree
 from cellar.dav import xml as davxml
 from cellar.dav.tree import Kind, Node

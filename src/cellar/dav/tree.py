@@ -2,7 +2,7 @@
 
 Only structure lives here — finding a path, adding, replacing, moving and removing nodes, their ACL
 and dead properties — so that OData, service and stream collections can hang their own behaviour
-off the same nodes later. Who may do what is decided by the caller (``cellar.auth.authorize``).
+off the same nodes later. Who may do what is decided by the caller (``cellar.auth.access.authorize``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import BindParameter, and_, bindparam, delete, func, select, text, update
 
 from cellar import clock
-from cellar.auth.acl import Acl
+from cellar.auth.access.acl import Acl
 from cellar.auth.cache import ACLS
 from cellar.errors import PersoniumError
 from cellar.storage.blobs import BlobStore

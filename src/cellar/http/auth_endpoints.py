@@ -1,7 +1,7 @@
 """``__introspect`` (apiref/297), ``__mypassword`` (apiref/294) and ``__certs`` (apiref/298).
 
 The HTTP side only: methods, bodies and transactions. Who may do what is decided in
-:mod:`cellar.auth.introspect` and :mod:`cellar.auth.password_change`.
+:mod:`cellar.auth.oauth.introspect` and :mod:`cellar.auth.oauth.password_change`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cellar import clock
-from cellar.auth import introspect as introspection
-from cellar.auth import password_change
-from cellar.auth.endpoint_privileges import CELL_ENDPOINTS
-from cellar.auth.keyring import cell_public_jwks
+from cellar.auth.access.endpoint_privileges import CELL_ENDPOINTS
+from cellar.auth.authn.keyring import cell_public_jwks
+from cellar.auth.oauth import introspect as introspection
+from cellar.auth.oauth import password_change
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.ctl import load_cell_request

@@ -1,6 +1,6 @@
 """``{CellURL}__authz`` — apiref/292 and 292p: the OAuth 2.0 authorization endpoint (HTTP side).
 
-GET reads the query, POST the form body; the domain logic is :mod:`cellar.auth.authz`. Answers are
+GET reads the query, POST the form body; the domain logic is :mod:`cellar.auth.oauth.authz`. Answers are
 HTML pages (200) or 303 redirects with an empty body, never cached.
 """
 
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from cellar.auth.authz import AuthorizationEndpoint, AuthzRequest, Redirect
+from cellar.auth.oauth.authz import AuthorizationEndpoint, AuthzRequest, Redirect
 from cellar.errors import CATALOG, PersoniumError, format_message
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import client_ip, form_params, read_body

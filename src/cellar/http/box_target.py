@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from cellar.auth import basic
-from cellar.auth.authorize import BoxGuard, allowed, authorize
-from cellar.auth.endpoint_privileges import DAV_MISSING_WRITE
+from cellar.auth.access.authorize import BoxGuard, allowed, authorize
+from cellar.auth.access.endpoint_privileges import DAV_MISSING_WRITE
+from cellar.auth.authn import basic
 from cellar.ctl import boxes
 from cellar.dav import tree
 from cellar.dav.tree import Kind, Located, Node

@@ -12,13 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.acl import Acl, parse_acl, render_acl
-from cellar.auth.acl_store import load_acl, role_resolver, save_acl
-from cellar.auth.authorize import challenge
+from cellar.auth.access.acl import Acl, parse_acl, render_acl
+from cellar.auth.access.acl_store import load_acl, role_resolver, save_acl
+from cellar.auth.access.authorize import challenge
+from cellar.auth.access.endpoint_privileges import CELL_ROOT
+from cellar.auth.authn.credentials import require_unit_access
+from cellar.auth.authn.roles import roles_by_id
 from cellar.auth.context import AccessKind
-from cellar.auth.credentials import require_unit_access
-from cellar.auth.endpoint_privileges import CELL_ROOT
-from cellar.auth.roles import roles_by_id
 from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate
 from cellar.errors import PersoniumError

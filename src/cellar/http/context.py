@@ -12,9 +12,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from cellar.auth.authn.credentials import cell_access, unit_access
+from cellar.auth.authn.tokens import CookieCodec
 from cellar.auth.context import AccessContext, AccessKind, Caller
-from cellar.auth.credentials import cell_access, unit_access
-from cellar.auth.tokens import CookieCodec
 from cellar.events.bus import Cause
 from cellar.services import Services
 from cellar.storage.uow import Transaction

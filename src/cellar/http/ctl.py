@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.acl_store import CELL_ROOT, load_acl
-from cellar.auth.authorize import CellGuard, allowed, authorize
+from cellar.auth.access.acl_store import CELL_ROOT, load_acl
+from cellar.auth.access.authorize import CellGuard, allowed, authorize
+from cellar.auth.access.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.auth.cache import ACLS, bump_auth_version
 from cellar.auth.context import Caller
-from cellar.auth.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.boxes import BoxHooks
 from cellar.ctl.schema import CELL_CTL

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.authorize import denied
-from cellar.auth.endpoint_privileges import DAV_METHODS
+from cellar.auth.access.authorize import denied
+from cellar.auth.access.endpoint_privileges import DAV_METHODS
 from cellar.ctl import boxes
 from cellar.ctl.formats import check_schema_uri
 from cellar.dav import tree

@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from cellar.auth.endpoint_privileges import DAV_METHODS, DAV_PUT_EXISTING
+from cellar.auth.access.endpoint_privileges import DAV_METHODS, DAV_PUT_EXISTING
 from cellar.dav import tree
 from cellar.dav.ranges import byte_range
 from cellar.dav.tree import Kind, Node

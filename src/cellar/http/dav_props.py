@@ -8,10 +8,10 @@ from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.acl import parse_acl
-from cellar.auth.acl_store import role_resolver
-from cellar.auth.endpoint_privileges import DAV_METHODS
-from cellar.auth.roles import roles_by_id
+from cellar.auth.access.acl import parse_acl
+from cellar.auth.access.acl_store import role_resolver
+from cellar.auth.access.endpoint_privileges import DAV_METHODS
+from cellar.auth.authn.roles import roles_by_id
 from cellar.dav import tree
 from cellar.dav import xml as davxml
 from cellar.dav.properties import parse_propertyupdate

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS, DAV_MISSING_WRITE, DAV_MOVE_DESTINATION
+from cellar.auth.access.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS, DAV_MISSING_WRITE, DAV_MOVE_DESTINATION
 from cellar.ctl import boxes
 from cellar.dav import tree
 from cellar.dav import xml as davxml

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.endpoint_privileges import CELL_ENDPOINTS
+from cellar.auth.access.endpoint_privileges import CELL_ENDPOINTS
 from cellar.dav.tree import MAIN_BOX
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext

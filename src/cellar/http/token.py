@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.token_endpoint import Failure, PasswordCheck, TokenEndpoint, TokenRequest, password_to_check
-from cellar.auth.tokens import CookieCodec
+from cellar.auth.authn.tokens import CookieCodec
+from cellar.auth.oauth.token_endpoint import Failure, PasswordCheck, TokenEndpoint, TokenRequest, password_to_check
 from cellar.errors import PersoniumError
 from cellar.http.context import RequestContext
 from cellar.http.negotiation import client_ip, form_params, read_body

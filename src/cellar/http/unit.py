@@ -6,7 +6,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cellar.auth.credentials import require_unit_access
+from cellar.auth.authn.credentials import require_unit_access
 from cellar.errors import PersoniumError
 from cellar.events.catalog import UNITCTL
 from cellar.http.context import RequestContext

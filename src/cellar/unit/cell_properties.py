@@ -1,5 +1,5 @@
 """Cell properties (apiref 291): WebDAV dead properties of the cell root, stored as XML elements
-(those that steer authentication are read by ``cellar.auth.cell_policies``)."""
+(those that steer authentication are read by ``cellar.auth.authn.cell_policies``)."""
 
 from __future__ import annotations
 

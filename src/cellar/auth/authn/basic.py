@@ -18,10 +18,10 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from cellar import clock
-from cellar.auth import history
+from cellar.auth.authn import history
+from cellar.auth.authn.credentials import account_role_refs
+from cellar.auth.authn.passwords import verify_password
 from cellar.auth.context import AccessContext, AccessKind
-from cellar.auth.credentials import account_role_refs
-from cellar.auth.passwords import verify_password
 from cellar.settings import Settings
 from cellar.storage.engine import Storage
 from cellar.storage.tables import accounts

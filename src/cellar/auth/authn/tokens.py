@@ -1,6 +1,6 @@
 """Cell-local tokens (``AR~ AV~ AU~ AP~ RR~ RV~ GC~``): authenticated encryption under a unit secret.
 
-The secret lives in the database (see :mod:`cellar.auth.secrets`), so every ``cellar serve`` process
+The secret lives in the database (see :mod:`cellar.auth.authn.secrets`), so every ``cellar serve`` process
 sharing it accepts every token. The issuer URL is bound as associated data: a token issued by one
 cell does not even decrypt at another (Personium: "Token parse error"). Java's byte format is not
 reproduced; the semantics (kinds, fields, lifetimes, expiry rule) are.

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from cellar import xml
-from cellar.auth.certs import common_name, verify_chain
+from cellar.auth.authn.certs import common_name, verify_chain
 
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"

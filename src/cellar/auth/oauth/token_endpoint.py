@@ -17,17 +17,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from cellar import clock
-from cellar.auth import history, saml
-from cellar.auth.cell_policies import accounts_not_recording_history, owner_representative_accounts
-from cellar.auth.client_auth import authenticate_client, schema_without_confidential
-from cellar.auth.credentials import AuthServices
-from cellar.auth.ipranges import ip_allowed
-from cellar.auth.jwt import id_token
-from cellar.auth.keyring import cell_key
-from cellar.auth.passwords import verify_password
-from cellar.auth.roles import RoleRef, account_roles, role_ids_for_urls, visitor_roles
-from cellar.auth.scopes import arbitrate
-from cellar.auth.tokens import LocalToken, TokenError, TokenKind
+from cellar.auth.access.scopes import arbitrate
+from cellar.auth.authn import history, saml
+from cellar.auth.authn.cell_policies import accounts_not_recording_history, owner_representative_accounts
+from cellar.auth.authn.credentials import AuthServices
+from cellar.auth.authn.ipranges import ip_allowed
+from cellar.auth.authn.jwt import id_token
+from cellar.auth.authn.keyring import cell_key
+from cellar.auth.authn.passwords import verify_password
+from cellar.auth.authn.roles import RoleRef, account_roles, role_ids_for_urls, visitor_roles
+from cellar.auth.authn.tokens import LocalToken, TokenError, TokenKind
+from cellar.auth.oauth.client_auth import authenticate_client, schema_without_confidential
 from cellar.errors import PersoniumError
 from cellar.settings import Settings
 from cellar.storage import tables

@@ -14,19 +14,17 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from cellar import clock
-from cellar.auth import saml
+from cellar.auth.authn import saml
+from cellar.auth.authn.keyring import Keyring
+from cellar.auth.authn.roles import account_roles, role_ids_for_urls, visitor_roles
+from cellar.auth.authn.tokens import LocalToken, TokenError, TokenKind
 from cellar.auth.cache import ROLES
-from cellar.auth.context import ANONYMOUS, AccessContext, AccessKind
-from cellar.auth.keyring import Keyring
-from cellar.auth.roles import account_roles, role_ids_for_urls, visitor_roles
-from cellar.auth.tokens import LocalToken, TokenError, TokenKind
+from cellar.auth.context import ADMIN, ANONYMOUS, READER, UNIT_ADMIN, AccessContext, AccessKind
 from cellar.errors import PersoniumError
 from cellar.settings import Settings
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 from cellar.urls import UnitUrls
-
-UNIT_ADMIN, READER, ADMIN = "UnitAdmin", "CellContentsReader", "CellContentsAdmin"
 
 
 class AuthServices(Protocol):

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from cellar import clock
-from cellar.auth.certs import (
+from cellar.auth.authn.certs import (
     UnitKeys,
     cell_jwks,
     cert_from_pem,
@@ -25,8 +25,8 @@ from cellar.auth.certs import (
     load_trusted_roots,
     new_cell_keypair,
 )
-from cellar.auth.secrets import token_secret, unit_value
-from cellar.auth.tokens import TokenCodec
+from cellar.auth.authn.secrets import token_secret, unit_value
+from cellar.auth.authn.tokens import TokenCodec
 from cellar.storage import Storage
 from cellar.storage.tables import cell_keys
 from cellar.storage.uow import Transaction

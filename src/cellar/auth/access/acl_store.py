@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 
 from cellar import clock
-from cellar.auth.acl import Acl, RoleResolver
+from cellar.auth.access.acl import Acl, RoleResolver
 from cellar.auth.cache import bump_auth_version
 from cellar.errors import PersoniumError
 from cellar.storage import tables

@@ -16,11 +16,11 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy import select
 
-from cellar.auth import saml
-from cellar.auth.client_auth import authenticate_client, parse_basic, schema_without_confidential
+from cellar.auth.authn import saml
+from cellar.auth.authn.roles import account_roles
+from cellar.auth.authn.tokens import LocalToken, TokenCodec, TokenError, TokenKind
 from cellar.auth.context import AccessKind, Caller
-from cellar.auth.roles import account_roles
-from cellar.auth.tokens import LocalToken, TokenCodec, TokenError, TokenKind
+from cellar.auth.oauth.client_auth import authenticate_client, parse_basic, schema_without_confidential
 from cellar.errors import PersoniumError
 from cellar.storage import tables
 from cellar.storage.uow import Transaction

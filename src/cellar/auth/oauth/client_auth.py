@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from cryptography import x509
 
 from cellar import clock
-from cellar.auth import saml
+from cellar.auth.authn import saml
 from cellar.errors import PersoniumError
 from cellar.urls import UnitUrls
 

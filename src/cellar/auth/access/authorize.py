@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cellar.auth.acl import Acl, allows
-from cellar.auth.context import AccessContext, AccessKind
-from cellar.auth.credentials import ADMIN, READER
-from cellar.auth.privileges import BOX, CELL
-from cellar.auth.scopes import scope_allows
+from cellar.auth.access.acl import Acl, allows
+from cellar.auth.access.privileges import BOX, CELL
+from cellar.auth.access.scopes import scope_allows
+from cellar.auth.context import ADMIN, READER, AccessContext, AccessKind
 from cellar.errors import PersoniumError
 
 #: Privileges a CellContentsReader unit user holds: every read-type one (notes §2.2).

@@ -32,14 +32,14 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy import select, update
 
 from cellar import clock
-from cellar.auth.credentials import AuthServices
-from cellar.auth.jwt import id_token
-from cellar.auth.keyring import cell_key
-from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
-from cellar.auth.roles import role_ids_for_urls
-from cellar.auth.scopes import arbitrate
-from cellar.auth.token_endpoint import PasswordCheck, authenticate_password, find_account, record_login
-from cellar.auth.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind
+from cellar.auth.access.scopes import arbitrate
+from cellar.auth.authn.credentials import AuthServices
+from cellar.auth.authn.jwt import id_token
+from cellar.auth.authn.keyring import cell_key
+from cellar.auth.authn.passwords import ALGORITHM, check_policy, hash_password
+from cellar.auth.authn.roles import role_ids_for_urls
+from cellar.auth.authn.tokens import GRANT_CODE_LIFETIME_MS, LocalToken, TokenError, TokenKind
+from cellar.auth.oauth.token_endpoint import PasswordCheck, authenticate_password, find_account, record_login
 from cellar.errors import CATALOG, PersoniumError
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
@@ -312,7 +312,7 @@ PASSWORD_CHANGE_FORM = ('<label for="password">New password</label>\n'
 
 @cache
 def _template(name: str) -> Template:
-    return Template(resources.files("cellar.auth").joinpath("templates", name).read_text("utf-8"))
+    return Template(resources.files("cellar.auth.oauth").joinpath("templates", name).read_text("utf-8"))
 
 
 def render(name: str, values: Mapping[str, str]) -> str:

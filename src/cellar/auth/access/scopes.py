@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cellar.auth.privileges import CELL
-from cellar.auth.privileges import includes as _includes
+from cellar.auth.access.privileges import CELL
+from cellar.auth.access.privileges import includes as _includes
 
 CELL_PRIVILEGES = CELL
 DEFAULT_SCOPE = ("root",)

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 from lxml import etree
 
-from cellar.auth.privileges import BOX, CELL, grants, namespace_of
+from cellar.auth.access.privileges import BOX, CELL, grants, namespace_of
 from cellar.errors import PersoniumError
 from cellar.xml import DAV, PERSONIUM, parse_body
 

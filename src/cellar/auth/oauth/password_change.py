@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from cellar import clock
+from cellar.auth.access.scopes import scope_allows
+from cellar.auth.authn.passwords import ALGORITHM, check_policy, hash_password
 from cellar.auth.context import AccessKind, Caller
-from cellar.auth.passwords import ALGORITHM, check_policy, hash_password
-from cellar.auth.scopes import scope_allows
 from cellar.errors import PersoniumError
 from cellar.events.bus import Event
 from cellar.events.catalog import CELL_MYPASSWORD

@@ -1,0 +1,1 @@
+"""Access decisions: ACLs, privileges, scopes and the one authorize()."""

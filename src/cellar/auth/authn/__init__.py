@@ -1,0 +1,1 @@
+"""Authentication: who is calling, from the Authorization header, tokens, keys and passwords."""
