@@ -38,7 +38,7 @@ def test_extcell_write_accepts_social_and_auth() -> None:
 def test_every_box_method_is_declared_with_a_box_privilege() -> None:
     from cellar.auth.access.endpoint_privileges import BOX_ROOT_DELETE, DAV_METHODS
     from cellar.auth.access.privileges import BOX
-    from cellar.http.dav import HANDLERS
+    from cellar.http.webdav import HANDLERS
 
     assert set(HANDLERS) == set(DAV_METHODS)
     assert set(DAV_METHODS.values()) <= set(BOX)

@@ -7,9 +7,9 @@ import ast
 from pathlib import Path
 
 from cellar.ctl.schema import CELL_CTL
+from cellar.dav.target import EVENT_CATEGORIES
 from cellar.dav.tree import Kind
 from cellar.events import catalog
-from cellar.http.box_target import EVENT_CATEGORIES
 from cellar.http.unit import UNIT_CTL
 
 SRC = Path(__file__).resolve().parents[1] / "src/cellar"

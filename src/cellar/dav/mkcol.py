@@ -1,4 +1,4 @@
-"""Extended MKCOL bodies (RFC 5689, apiref/306): which kind of collection to make.
+"""MKCOL and its extended bodies (RFC 5689, apiref/306): which kind of collection to make.
 
 Errors in the body's meaning are answered as RFC 5689 wants — 403 with a ``mkcol-response``
 document — rather than with a Personium JSON error.
@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from lxml import etree
 
-from cellar.dav.tree import Kind
+from cellar.auth.access.endpoint_privileges import DAV_METHODS
+from cellar.dav import tree
+from cellar.dav.target import BoxTarget
+from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
+from cellar.events import catalog
+from cellar.storage.uow import Transaction
 from cellar.xml import DAV, PERSONIUM, parse_body
 
 _EXTENSIONS = {"odata": Kind.ODATA, "service": Kind.SERVICE, "stream": Kind.STREAM}
@@ -22,6 +27,25 @@ class MkcolRefused(Exception):  # noqa: N818 - a protocol answer, not a failure 
     def __init__(self, body: bytes) -> None:
         super().__init__("extended MKCOL refused")
         self.body = body
+
+
+def mkcol(tx: Transaction, target: BoxTarget, body: bytes) -> Node:
+    """Create Collection — apiref/306 (plain, ``p:odata``, ``p:service`` or ``p:stream``), with its
+    event. On a box URL it would install a bar file (a later feature): refused."""
+    if not target.path:
+        raise PersoniumError("PR405-MC-0001") if target.box.is_main else \
+            PersoniumError("PR405-BI-0001", target.box_url)
+    node = target.node
+    if node is not None and not node.is_collection:
+        raise PersoniumError("PR405-MC-0001")
+    target.authorize(DAV_METHODS["MKCOL"], on_parent=True)
+    if node is not None:
+        raise PersoniumError("PR405-DV-0001")
+    tree.check_name(target.creatable())
+    kind = parse_mkcol(body)
+    created = tree.make_collection(tx, target.located, kind)
+    target.emit(tx, kind, catalog.MKCOL)
+    return created
 
 
 def parse_mkcol(body: bytes) -> Kind:

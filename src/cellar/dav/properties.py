@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from cellar.auth.access.endpoint_privileges import DAV_METHODS
+from cellar.dav import tree
+from cellar.dav import xml as davxml
+from cellar.dav.target import BoxTarget
+from cellar.dav.tree import Node
 from cellar.errors import PersoniumError
+from cellar.events import catalog
+from cellar.storage.uow import Transaction
 from cellar.xml import DAV, parse_body
 
 
@@ -37,3 +44,22 @@ def parse_propertyupdate(body: bytes, unreadable: str = "PR400-DV-0002") -> list
                 xml = etree.tostring(element, encoding="unicode") if action.tag == f"{{{DAV}}}set" else None
                 changes.append(PropertyChange(qname.localname, qname.namespace, xml))
     return changes
+
+
+def proppatch(tx: Transaction, target: BoxTarget, body: bytes) -> tuple[bytes, Node]:
+    """Change properties of a box resource — apiref 308/313: sets, then removes; a missing property
+    removed is a 404 entry. Returns the multistatus document and the resource as changed."""
+    node = target.existing(DAV_METHODS["PROPPATCH"])
+    changes = parse_propertyupdate(body, unreadable="PR400-DV-0001")
+    keyed = [(f"{{{c.namespace}}}{c.name}", c) for c in changes]
+    missing = [c for key, c in keyed if c.xml is None and key not in node.props]
+    ordered = [(key, c.xml) for key, c in keyed if c.xml is not None] + \
+              [(key, None) for key, c in keyed if c.xml is None]
+    updated = tree.set_props(tx, target.box, node, ordered)
+    found = [etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes if c not in missing]
+    response = davxml.response(target.url, found)
+    if missing:
+        davxml.add_propstat(response, [etree.Element(f"{{{c.namespace}}}{c.name}") for c in missing],
+                            "HTTP/1.1 404 Not Found")
+    target.emit(tx, node.kind, catalog.PROPPATCH)
+    return davxml.multistatus([response]), updated

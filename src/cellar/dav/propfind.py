@@ -14,10 +14,14 @@ from collections.abc import Callable, Mapping
 from lxml import etree
 
 from cellar.auth.access.acl import Acl, render_acl
+from cellar.auth.access.endpoint_privileges import DAV_METHODS
+from cellar.auth.authn.roles import roles_by_id
 from cellar.dav import tree
 from cellar.dav import xml as davxml
+from cellar.dav.target import BoxTarget
 from cellar.dav.tree import Kind, Node
-from cellar.xml import DAV, PERSONIUM, parse
+from cellar.storage.uow import Transaction
+from cellar.xml import DAV, PERSONIUM, parse, parse_body
 
 _EXTENSION = {Kind.ODATA: "odata", Kind.SERVICE: "service", Kind.STREAM: "stream"}
 _OPEN = b'<multistatus xmlns="DAV:">'
@@ -31,6 +35,30 @@ MAX_RESPONSES = 100_000
 
 #: The ACL element of a listed resource, from its ACL and its ancestors' (nearest last).
 AclRenderer = Callable[[Acl, tuple[Node, ...]], etree._Element]
+
+
+def propfind(tx: Transaction, target: BoxTarget, body: bytes, depth_header: str | None) -> tuple[bytes, Node]:
+    """Retrieve properties — apiref 305/307: all properties whatever the body asks; Depth 0 or 1.
+    Returns the multistatus document and the resource listed."""
+    node = target.existing(DAV_METHODS["PROPFIND"])
+    if body.strip():
+        parse_body(body, "PR400-DV-0001")
+    depth = davxml.depth(depth_header, missing=None)
+    chain = target.located.chain
+    children = tree.child_versions(tx, node) if depth == 1 and node.is_collection else []
+    renderer = _target_acl_renderer(tx, target, children) if target.may("read-acl") else None
+    listing = Listing(target.url, chain, renderer)
+    listing.add_self()
+    listing.add_children(children, lambda ids: tree.nodes_by_id(tx, ids))
+    return listing.document(), node
+
+
+def _target_acl_renderer(tx: Transaction, target: BoxTarget, children: list[tree.Version]) -> AclRenderer:
+    """The roles of every ACL listed are looked up in one query."""
+    role_ids = {ace.role_id for acl in listed_acls(target.located.chain, children) for ace in acl.aces
+                if ace.role_id}
+    roles = {rid: (r.box, r.name) for rid, r in roles_by_id(tx, target.box.cell_id, role_ids).items()}
+    return acl_renderer(target.cell_request.url, target.box, target.url_of, roles)
 
 
 def resource_type(kind: Kind) -> etree._Element:

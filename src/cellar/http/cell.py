@@ -15,6 +15,7 @@ from starlette.responses import Response
 from cellar.auth.access.acl import Acl, parse_acl, render_acl
 from cellar.auth.access.acl_store import load_acl, role_resolver, save_acl
 from cellar.auth.access.authorize import challenge
+from cellar.auth.access.cell_request import CellRequest
 from cellar.auth.access.endpoint_privileges import CELL_ROOT
 from cellar.auth.authn.credentials import require_unit_access
 from cellar.auth.authn.roles import roles_by_id
@@ -25,8 +26,8 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.events.bus import Event
 from cellar.http.context import RequestContext
-from cellar.http.ctl import CellRequest, load_cell_request
-from cellar.http.negotiation import read_body
+from cellar.http.ctl import load_cell_request
+from cellar.http.negotiation import MAX_XML_BODY, read_body
 from cellar.http.unit import unit_metadata
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
@@ -35,7 +36,6 @@ from cellar.unit.cells import check_owner, delete_recursive, find_cell
 from cellar.xml import PERSONIUM, parse
 
 CELL_ROOT_METHODS = "OPTIONS, POST, PROPFIND"
-MAX_XML_BODY = 256 * 1024
 
 
 async def cell_root(request: Request, ctx: RequestContext, cell_name: str) -> Response:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cellar.auth.access.acl_store import CELL_ROOT, load_acl
-from cellar.auth.access.authorize import CellGuard, allowed, authorize
+from cellar.auth.access.authorize import CellGuard
+from cellar.auth.access.cell_request import CellRequest
 from cellar.auth.access.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.auth.cache import ACLS, bump_auth_version
-from cellar.auth.context import Caller
 from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.boxes import BoxHooks
 from cellar.ctl.schema import CELL_CTL
@@ -24,25 +21,6 @@ from cellar.odata.model import EntityType
 from cellar.odata.service import ServiceRoot
 from cellar.storage import Transaction
 from cellar.unit.cells import find_cell
-
-
-@dataclass(frozen=True)
-class CellRequest:
-    """A request inside a cell: the cell row, who calls, and what the access decision needs."""
-
-    cell: dict[str, Any]
-    caller: Caller
-    guard: CellGuard
-
-    @property
-    def url(self) -> str:
-        return self.guard.url
-
-    def authorize(self, *privileges: str) -> None:
-        authorize(self.caller.access, self.guard, *privileges)
-
-    def may(self, privilege: str) -> bool:
-        return allowed(self.caller.access, self.guard, privilege)
 
 
 def load_cell_request(ctx: RequestContext, cell_name: str) -> CellRequest:

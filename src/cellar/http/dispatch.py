@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, cell, ctl, dav, role_urls, token, unit
+from cellar.http import auth_endpoints, authz, box, cell, ctl, role_urls, token, unit
 from cellar.http.context import RequestContext
 
 CROSSDOMAIN_XML = (
@@ -36,7 +36,7 @@ CELL_ENDPOINTS = {
     "__introspect": auth_endpoints.introspect,
     "__mypassword": auth_endpoints.my_password,
     "__certs": auth_endpoints.certs,
-    "__box": dav.box_url,
+    "__box": box.box_url,
 }
 
 
@@ -85,5 +85,5 @@ class Dispatcher:
         if segments == ["__html", "error"]:
             return await authz.error_page(request, ctx, cell_name)
         if segments[0] == "__" or not segments[0].startswith("__"):
-            return await dav.box_resource(request, ctx, cell_name, segments)
+            return await box.box_resource(request, ctx, cell_name, segments)
         return await cell.cell_path(request, ctx, cell_name, segments)

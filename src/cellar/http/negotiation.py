@@ -14,6 +14,8 @@ from cellar.storage.blobs import CHUNK_SIZE, BlobStore, Upload
 
 #: Control-object bodies are small (a string property is at most 51,200 bytes); refuse floods early.
 MAX_JSON_BODY = 1024 * 1024
+#: WebDAV request bodies (PROPFIND, PROPPATCH, ACL, MKCOL) are small XML documents.
+MAX_XML_BODY = 256 * 1024
 
 
 def query_params(request: Request) -> dict[str, str]:
