@@ -11,7 +11,6 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Router
 from starlette.types import Lifespan, Receive, Scope, Send
 
@@ -19,7 +18,7 @@ from cellar.errors import PersoniumError
 from cellar.events.dispatcher import Timing
 from cellar.http.dispatch import Dispatcher
 from cellar.http.errors import handle_internal_error, handle_personium_error
-from cellar.http.middleware import ProtocolMiddleware
+from cellar.http.middleware import Compression, ProtocolMiddleware
 from cellar.services import Services
 from cellar.settings import Settings
 from cellar.storage import Storage, open_storage
@@ -77,7 +76,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             services.storage.dispose()
 
     app = Starlette(
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(ProtocolMiddleware)],
+        middleware=[Middleware(Compression, minimum_size=1024), Middleware(ProtocolMiddleware)],
         exception_handlers={PersoniumError: handle_personium_error, Exception: handle_internal_error},
     )
     app.router = DispatchingRouter(Dispatcher(), lifespan)

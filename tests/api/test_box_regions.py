@@ -103,3 +103,16 @@ def test_region_of_decides_by_the_outermost_special_collection():
     assert region_of(_located((SERVICE,), ("a",)), "GET").below == ("a",)
     assert region_of(_located((SERVICE,)), "GET") == WEBDAV
     assert region_of(_located((), ("x", "y")), "PUT") == WEBDAV
+
+
+def test_a_box_renamed_or_deleted_through_ctl_is_seen_at_once(client, box):
+    """Boxes are cached under the cell's authorization version, which every ``__ctl`` write raises."""
+    must_put(client, "col/a.txt")
+    assert get(client, "col/a.txt").status_code == 200
+    renamed = client.request("MERGE", "/c1/__ctl/Box('box1')", json={"Name": "box2"}, headers=with_auth())
+    assert renamed.status_code == 204, renamed.text
+    assert_error(get(client, "col/a.txt"), 404, "PR404-DV-0002")
+    assert get(client, "col/a.txt", box="box2").status_code == 200
+    recreated = client.post("/c1/__ctl/Box", json={"Name": "box1"}, headers=with_auth())
+    assert recreated.status_code == 201, recreated.text
+    assert_error(get(client, "col/a.txt"), 404, "PR404-DV-0001")

@@ -318,3 +318,12 @@ def test_no_gzip_when_not_asked(client):
     response = client.get(CELL_SET, headers={**MASTER_AUTH, "Accept-Encoding": "identity"})
     assert "content-encoding" not in response.headers
     assert len(names(response)) == 20
+
+
+def test_responses_say_they_vary_by_accept_encoding(client):
+    """Whether compressed or not, a cache must key the response by Accept-Encoding (RFC 9110 §12.5.5)."""
+    make_cells(client, *(f"cell-with-a-rather-long-name-{i:02d}" for i in range(20)))
+    plain = client.get(CELL_SET, headers={**MASTER_AUTH, "Accept-Encoding": "identity"})
+    packed = client.get(CELL_SET, headers={**MASTER_AUTH, "Accept-Encoding": "gzip"})
+    assert plain.headers.get_list("vary") == ["Accept-Encoding"]
+    assert "Accept-Encoding" in packed.headers["vary"]

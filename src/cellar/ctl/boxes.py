@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select
 
-from cellar.auth.cache import bump_auth_version
+from cellar.auth.cache import BoundedCache, bump_auth_version
 from cellar.auth.context import Caller
 from cellar.dav import tree
 from cellar.errors import PersoniumError
@@ -34,12 +34,24 @@ _BOX_BY_NAME = Prepared(select(tables.boxes).where(tables.boxes.c.cell_id == bin
                                                    tables.boxes.c.name == bindparam("name")))
 
 
+#: Boxes by (cell id, authorization version, name): every write to a box goes through ``__ctl``, whose
+#: writes raise the version (``cellar.auth.cache``), so an entry is never stale.
+_BOXES: BoundedCache[tuple[str, int, str], tree.Box | None] = BoundedCache(4096)
+
+
 def find_box(tx: Transaction, cell: dict[str, Any], name: str) -> tree.Box | None:
     """A box of the cell by name; ``__`` is the main box, which every cell has."""
     if "\x00" in name:
         return None
     if name == tree.MAIN_BOX:
         return tree.Box(cell["id"], cell["id"], name, None, cell["published"], cell["updated"])
+    version = cell.get("auth_version")
+    if version is None:
+        return _load_box(tx, cell, name)
+    return _BOXES.get_or_make((cell["id"], version, name), lambda: _load_box(tx, cell, name))
+
+
+def _load_box(tx: Transaction, cell: dict[str, Any], name: str) -> tree.Box | None:
     row = _BOX_BY_NAME.first(tx, cell=cell["id"], name=name)
     if row is None:
         return None

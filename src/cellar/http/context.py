@@ -40,10 +40,14 @@ class RequestContext:
         headers = request.headers
         unit_user = headers.get("x-personium-unit-user")
         forwarded = {name: headers[name] for name in DOMAIN_HEADERS if name in headers}
-        peer, cookie = request.query_params.get("p_cookie_peer"), request.cookies.get("p_cookie")
-        return cls(services, headers.get("authorization"),
-                   services.urls.canonical(unit_user) if unit_user else None, forwarded,
-                   (cookie or "", peer) if peer is not None else None, request.scope.get("cellar.request_key"))
+        authorization = headers.get("authorization")
+        cookie = None
+        if authorization is None and request.scope["query_string"]:
+            peer = request.query_params.get("p_cookie_peer")
+            if peer is not None:
+                cookie = (request.cookies.get("p_cookie") or "", peer)
+        return cls(services, authorization, services.urls.canonical(unit_user) if unit_user else None, forwarded,
+                   cookie, request.scope.get("cellar.request_key"))
 
     def cause(self, caller: Caller) -> Cause:
         """What the events of this request's writes carry about it."""

@@ -1,7 +1,8 @@
 """Protocol normalisation before routing, as small pure-ASGI middleware.
 
-Order (outermost first): :class:`ProtocolMiddleware` (limits, X-Override, method override,
-request key, version header, CORS, unauthenticated OPTIONS).
+Order (outermost first): :class:`Compression` (gzip for clients that accept it),
+:class:`ProtocolMiddleware` (limits, X-Override, method override, request key, version header, CORS,
+unauthenticated OPTIONS).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from base64 import urlsafe_b64encode
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cellar import PERSONIUM_VERSION
@@ -26,6 +28,24 @@ MAX_HEADER_BYTES = 4096
 MAX_AUTHORIZATION_BYTES = 32 * 1024
 _REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _METHOD = re.compile(r"^[A-Z]{1,20}$")
+
+
+class Compression(GZipMiddleware):
+    """Starlette's gzip for clients that accept it; the others' responses pass straight through,
+    saying only that they vary (Starlette's identity path inspects every message to say that)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == b"accept-encoding" and b"gzip" in value
+                                          for name, value in scope["headers"]):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def varying(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (b"vary", b"Accept-Encoding")]
+            await send(message)
+
+        await self.app(scope, receive, varying)
 
 
 class ProtocolMiddleware:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 
 from cellar import clock
 from cellar.storage.engine import Storage
@@ -37,9 +37,15 @@ _PURGE_BATCH = 16
 
 
 _NEW_HEADER = insert_of(dav_blobs, ("id", "cell_id", "size", "chunk_size", "lease_until"))
-_HEADER = Prepared(select(dav_blobs.c.size, dav_blobs.c.chunk_size).where(dav_blobs.c.id == bindparam("id")))
 _CHUNK = Prepared(select(dav_blob_chunks.c.data).where(dav_blob_chunks.c.blob_id == bindparam("blob_id"),
                                                        dav_blob_chunks.c.seq == bindparam("seq")))
+#: The header with the chunk a read most likely starts in (the one of ``seq`` at the usual chunk size):
+#: a small body is read in one statement.
+_HEADER_AND_CHUNK = Prepared(
+    select(dav_blobs.c.size, dav_blobs.c.chunk_size, dav_blob_chunks.c.data)
+    .select_from(dav_blobs.outerjoin(dav_blob_chunks, and_(dav_blob_chunks.c.blob_id == dav_blobs.c.id,
+                                                           dav_blob_chunks.c.seq == bindparam("seq"))))
+    .where(dav_blobs.c.id == bindparam("id")))
 _NEW_CHUNK = insert_of(dav_blob_chunks, ("blob_id", "seq", "data"))
 
 
@@ -175,17 +181,23 @@ class TableBlobStore:
 
     def read(self, tx: Transaction, blob_id: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         """The body, or ``length`` bytes from ``start``, chunk by chunk: only the chunks the span covers
-        are read, one query each, so memory stays at one chunk whatever the size."""
-        header = _HEADER.first(tx, id=blob_id)
+        are read, one query each (the first with the header), so memory stays at one chunk or two."""
+        first_seq = start // CHUNK_SIZE
+        header = _HEADER_AND_CHUNK.first(tx, id=blob_id, seq=first_seq)
         assert header is not None, f"no body {blob_id}"
-        end = header["size"] if length is None else min(header["size"], start + length)
+        size, step = header["size"], header["chunk_size"]
+        first = header["data"] if step == CHUNK_SIZE else None
+        del header
+        end = size if length is None else min(size, start + length)
         if end <= start:
             return
-        step = header["chunk_size"]
         for seq in range(start // step, (end - 1) // step + 1):
-            chunk = _CHUNK.first(tx, blob_id=blob_id, seq=seq)
-            assert chunk is not None, f"body {blob_id} lacks chunk {seq}"
-            data = chunk["data"]
+            if seq == first_seq and first is not None:
+                data, first = first, None
+            else:
+                chunk = _CHUNK.first(tx, blob_id=blob_id, seq=seq)
+                assert chunk is not None, f"body {blob_id} lacks chunk {seq}"
+                data = chunk["data"]
             offset = seq * step
             yield bytes(data[max(start - offset, 0):end - offset])
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cellar.errors import PersoniumError
@@ -20,6 +20,9 @@ from cellar.events.dispatcher import Dispatcher
 from cellar.storage import outbox
 from cellar.storage.dialect import Capabilities, capabilities
 from cellar.storage.uow import Transaction
+
+#: At most this many SQLite connections wait, open, for the next transaction.
+_IDLE = 8
 
 
 class Storage:
@@ -30,6 +33,9 @@ class Storage:
         self.caps: Capabilities = capabilities(engine)
         self._write_lock = threading.Lock() if self.caps.single_writer else None
         self._local = threading.local()
+        #: SQLite connections kept open between transactions: taking one from the pool and wrapping
+        #: it anew costs more than a short read. (PostgreSQL keeps its pool, which pings them first.)
+        self._idle: list[Connection] = []
         #: Names this process's rows in the outbox (a fresh one per start).
         self.origin = uuid.uuid4().hex
         self.events = Dispatcher(bus, outbox.DatabaseOutbox(self, self.origin))
@@ -76,7 +82,7 @@ class Storage:
     def _run(self, name: str, write: bool, cause: Cause | None, committed: list[Event],
              isolation: str | None = None) -> Generator[Transaction, None, Transaction]:
         try:
-            with self.engine.connect() as conn:
+            with self._connection() as conn:
                 if self.caps.single_writer:
                     conn.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
                 if isolation is not None:
@@ -100,7 +106,33 @@ class Storage:
         committed.extend(recorded)
         return tx
 
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """An idle SQLite connection, or one from the pool; given back if it is still sound."""
+        if not self.caps.single_writer:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            conn = self.engine.connect()
+        sound = False
+        try:
+            yield conn
+            sound = True
+        except PersoniumError:
+            sound = True
+            raise
+        finally:
+            if sound and not conn.invalidated and not conn.in_transaction() and len(self._idle) < _IDLE:
+                self._idle.append(conn)
+            else:
+                conn.close()
+
     def dispose(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
         self.engine.dispose()
 
 

@@ -294,6 +294,14 @@ def _v9_chunked_bodies(conn: Connection) -> None:
         conn.execute(insert(blobs), headers)
 
 
+def _v10_node_names(conn: Connection) -> None:
+    """Nodes by name within their box: resolving a path looks up the nodes bearing its names, which
+    the child index (box, parent, name) could only answer by scanning the whole box."""
+    meta = _metadata()
+    nodes = _existing(meta, "dav_nodes", "box_id", "name")
+    conn.execute(CreateIndex(Index("ix_dav_nodes_name", nodes.c.box_id, nodes.c.name)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -304,6 +312,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "cell properties and per-cell webdav indexes", _unmigrated_additions),
     Migration(8, "event outbox", _v8_event_outbox),
     Migration(9, "chunked file bodies", _v9_chunked_bodies),
+    Migration(10, "node names", _v10_node_names),
 )
 
 _version_meta = MetaData()

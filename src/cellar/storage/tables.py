@@ -213,6 +213,7 @@ dav_nodes = Table(
 )
 Index("uq_dav_nodes_child", dav_nodes.c.box_id, dav_nodes.c.parent_id, dav_nodes.c.name, unique=True)
 Index("ix_dav_nodes_cell", dav_nodes.c.cell_id)
+Index("ix_dav_nodes_name", dav_nodes.c.box_id, dav_nodes.c.name)
 
 #: File bodies, behind ``cellar.storage.blobs`` so that an object store can replace these tables: one
 #: header per body and its bytes in ``dav_blob_chunks`` of ``chunk_size`` bytes (the last one shorter).
