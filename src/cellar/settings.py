@@ -42,6 +42,7 @@ class Settings:
     event_poll_interval: int = 200
     event_retention: int = 3600
     upload_lease: int = 300
+    dav_max_children: int = 1024
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -128,6 +129,8 @@ FIELDS: tuple[Field, ...] = (
           "Seconds committed events are kept in the outbox for every process to read."),
     Field("upload_lease", "CELLAR_UPLOAD_LEASE", _bounded(1, 86400),
           "Seconds an upload may go without receiving a chunk before its partial body may be swept."),
+    Field("dav_max_children", "CELLAR_DAV_MAX_CHILDREN", _bounded(1, 1_000_000),
+          "Children a WebDAV collection may hold (more → 400 PR400-DV-0007; Personium dav.childresource.maxnum)."),
 )
 
 

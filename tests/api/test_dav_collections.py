@@ -7,6 +7,8 @@ Where the digest and the API pages disagree the digest wins; the test says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from lxml import etree
 
@@ -726,3 +728,20 @@ def test_plain_box_delete_after_emptying_is_204(client, box):
     must_put(client, "f.txt", b"x")
     assert delete(client, "f.txt").status_code == 204
     assert client.delete(f"/c1/__ctl/{box_key('box1')}", headers=MASTER_AUTH).status_code == 204
+
+
+class TestConfiguredChildLimit:
+    """``CELLAR_DAV_MAX_CHILDREN`` is Personium's ``dav.childresource.maxnum`` (default 1024)."""
+
+    @pytest.fixture
+    def settings(self, database_url, backend):
+        return replace(backend.settings, dav_max_children=3)
+
+    def test_the_configured_limit_holds_for_put_mkcol_and_move(self, client, box):
+        must_mkcol(client, "col")
+        for name in ("a", "b", "c"):
+            assert put_file(client, f"col/{name}", b"").status_code == 201
+        assert_error(put_file(client, "col/d", b""), 400, "PR400-DV-0007")
+        assert_error(mkcol(client, "col/d"), 400, "PR400-DV-0007")
+        must_mkcol(client, "other")
+        assert_error(move(client, "other", url("col/d")), 400, "PR400-DV-0007")

@@ -46,12 +46,13 @@ def _staged(storage: Storage, box: tree.Box, body: bytes) -> Upload:
     return upload
 
 
-def _put(storage: Storage, box: tree.Box, path: tuple[str, ...], body: bytes) -> bool:
+def _put(storage: Storage, box: tree.Box, path: tuple[str, ...], body: bytes,
+         max_children: int = tree.MAX_CHILDREN) -> bool:
     upload = _staged(storage, box, body)
     with storage.transaction("test.put") as tx:
         tree.lock_box(tx, box.id)
         return tree.write_file(tx, _store(storage), tree.locate(tx, box, path), "text/plain",
-                               upload.blob_id, upload.size)[1]
+                               upload.blob_id, upload.size, max_children=max_children)[1]
 
 
 def _read(storage: Storage, tx: Any, node: tree.Node, start: int = 0, length: int | None = None) -> bytes:
@@ -139,14 +140,13 @@ def test_concurrent_creators_of_one_file_make_one_node(storage: Storage) -> None
     assert _count(storage, dav_blobs) == _count(storage, dav_blob_chunks) == 1
 
 
-def test_concurrent_creators_never_pass_the_child_limit(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tree, "MAX_CHILDREN", 5)
+def test_concurrent_creators_never_pass_the_child_limit(storage: Storage) -> None:
     box = _cell_and_box(storage)
     refused: list[str] = []
 
     def writer(index: int) -> None:
         try:
-            _put(storage, box, (f"f{index}.txt",), b"x")
+            _put(storage, box, (f"f{index}.txt",), b"x", max_children=5)
         except PersoniumError as exc:
             refused.append(exc.code)
 

@@ -61,7 +61,7 @@ def writable(target: BoxTarget) -> str:
 
 
 def write(tx: Transaction, blobs: BlobStore, target: BoxTarget, content_type: str | None, body: bytes | Upload,
-          if_match: str | None, limit: int) -> tuple[Node, bool]:
+          if_match: str | None, limit: int, max_children: int = tree.MAX_CHILDREN) -> tuple[Node, bool]:
     """Create (True) or replace the file, with its event; a staged body is linked, a whole one stored."""
     writable(target)
     node = target.node
@@ -74,6 +74,6 @@ def write(tx: Transaction, blobs: BlobStore, target: BoxTarget, content_type: st
     else:
         blob_id, size = body.blob_id, body.size
     written, created = tree.write_file(tx, blobs, target.located, content_type, blob_id, size,
-                                       staged=not isinstance(body, bytes))
+                                       staged=not isinstance(body, bytes), max_children=max_children)
     target.emit(tx, Kind.FILE, catalog.CREATE if created else catalog.UPDATE)
     return written, created

@@ -29,7 +29,7 @@ class MkcolRefused(Exception):  # noqa: N818 - a protocol answer, not a failure 
         self.body = body
 
 
-def mkcol(tx: Transaction, target: BoxTarget, body: bytes) -> Node:
+def mkcol(tx: Transaction, target: BoxTarget, body: bytes, max_children: int = tree.MAX_CHILDREN) -> Node:
     """Create Collection — apiref/306 (plain, ``p:odata``, ``p:service`` or ``p:stream``), with its
     event. On a box URL it would install a bar file (a later feature): refused."""
     if not target.path:
@@ -43,7 +43,7 @@ def mkcol(tx: Transaction, target: BoxTarget, body: bytes) -> Node:
         raise PersoniumError("PR405-DV-0001")
     tree.check_name(target.creatable())
     kind = parse_mkcol(body)
-    created = tree.make_collection(tx, target.located, kind)
+    created = tree.make_collection(tx, target.located, kind, max_children=max_children)
     target.emit(tx, kind, catalog.MKCOL)
     return created
 

@@ -36,7 +36,7 @@ class Moved:
 
 
 def move(tx: Transaction, blobs: BlobStore, target: BoxTarget, headers: MoveHeaders,
-         canonical: Callable[[str], str]) -> Moved:
+         canonical: Callable[[str], str], max_children: int = tree.MAX_CHILDREN) -> Moved:
     """Move and rename — apiref/309. Overwrite defaults to ``F``; collections are never overwritten;
     the caller needs ``unbind`` at the source's parent, ``bind`` (and ``unbind`` to overwrite) at the
     destination's."""
@@ -57,7 +57,7 @@ def move(tx: Transaction, blobs: BlobStore, target: BoxTarget, headers: MoveHead
         dest_target.authorize(DAV_MOVE_DESTINATION[1], on_parent=True)
         tree.remove(tx, blobs, existing)
         dest = tree.locate(tx, target.box, destination)
-    moved = tree.move(tx, node, dest)
+    moved = tree.move(tx, node, dest, max_children=max_children)
     target.emit(tx, node.kind, catalog.MOVE)
     return Moved(existing is None, dest_target.url_of(destination), moved.etag)
 

@@ -8,7 +8,6 @@ off the same nodes later. Who may do what is decided by the caller (``cellar.aut
 from __future__ import annotations
 
 import unicodedata
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -22,11 +21,13 @@ from cellar.auth.access.acl import Acl
 from cellar.auth.cache import ACLS
 from cellar.errors import PersoniumError
 from cellar.storage.blobs import BlobStore
+from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.tables import dav_nodes
 from cellar.storage.uow import Transaction
 
 MAIN_BOX = "__"
+#: Children a collection may hold unless configured otherwise (Personium ``dav.childresource.maxnum``).
 MAX_CHILDREN = 1024
 MAX_DEPTH = 50
 MAX_NAME = 256
@@ -166,7 +167,8 @@ def lock_box(tx: Transaction, box_id: str) -> None:
     name uniqueness, the child limit and moves are judged on a tree nobody else is changing.
     SQLite writers are serialised already; PostgreSQL takes a transaction-scoped advisory lock."""
     if tx.caps.advisory_locks:
-        tx.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(box_id[:15], 16)})
+        # The random end of the id: its start is a time, shared by boxes made in the same millisecond.
+        tx.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(box_id[-15:], 16)})
 
 
 def locate(tx: Transaction, box: Box, segments: Iterable[str]) -> Located:
@@ -242,7 +244,7 @@ def box_is_empty(tx: Transaction, box_id: str) -> bool:
                                                         dav_nodes.c.parent_id != "").limit(1)).first() is None
 
 
-def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
+def _check_room(tx: Transaction, located: Located, collection: bool, max_children: int) -> None:
     """The parent (which the caller made sure exists) takes this child and has room; a new collection
     is not too deep (files are not limited, as in Personium). Files may go under a service's
     ``__src``, collections may not."""
@@ -255,7 +257,7 @@ def _check_room(tx: Transaction, located: Located, collection: bool) -> None:
     if collection and located.depth > MAX_DEPTH:
         raise PersoniumError("PR400-DV-0008")
     counted = _CHILD_COUNT.first(tx, box=parent.box_id, parent=parent.id)
-    if counted is not None and counted["count"] >= MAX_CHILDREN:
+    if counted is not None and counted["count"] >= max_children:
         raise PersoniumError("PR400-DV-0007")
 
 
@@ -265,7 +267,7 @@ _CHILD_COUNT = Prepared(select(func.count().label("count")).select_from(dav_node
 
 def _insert(tx: Transaction, box: Box, parent_id: str, name: str, kind: Kind, **values: Any) -> Node:
     stamp = clock.now_ms()
-    row = {"id": values.pop("id", None) or uuid.uuid4().hex, "cell_id": box.cell_id, "box_id": box.id,
+    row = {"id": values.pop("id", None) or new_id(), "cell_id": box.cell_id, "box_id": box.id,
            "parent_id": parent_id, "name": name, "kind": kind.value, "published": stamp, "updated": stamp,
            "version": 1, **values}
     insert_of(dav_nodes, tuple(row)).execute(tx, **row)
@@ -281,8 +283,8 @@ def stored_root(tx: Transaction, box: Box, root: Node) -> Node:
     return replace(written, published=box.published)
 
 
-def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
-    _check_room(tx, located, collection=True)
+def make_collection(tx: Transaction, located: Located, kind: Kind, *, max_children: int = MAX_CHILDREN) -> Node:
+    _check_room(tx, located, collection=True, max_children=max_children)
     parent = located.deepest
     node = _insert(tx, located.box, parent.id, located.missing[0], kind)
     if kind is Kind.SERVICE:
@@ -291,12 +293,12 @@ def make_collection(tx: Transaction, located: Located, kind: Kind) -> Node:
 
 
 def write_file(tx: Transaction, blobs: BlobStore, located: Located, content_type: str | None, blob_id: str,
-               size: int, *, staged: bool = True) -> tuple[Node, bool]:
+               size: int, *, staged: bool = True, max_children: int = MAX_CHILDREN) -> tuple[Node, bool]:
     """Create the file (True) or replace its body (False) with the blob ``blob_id``: a staged one is
     linked here, one stored in this transaction already is; a replaced body is released with it."""
     node = located.node
     if node is None:
-        _check_room(tx, located, collection=False)
+        _check_room(tx, located, collection=False, max_children=max_children)
         if staged:
             blobs.link(tx, blob_id)
         parent = located.deepest
@@ -371,14 +373,14 @@ def remove_box(tx: Transaction, blobs: BlobStore, box_id: str) -> None:
     tx.conn.execute(delete(dav_nodes).where(dav_nodes.c.box_id == box_id))
 
 
-def move(tx: Transaction, node: Node, target: Located) -> Node:
+def move(tx: Transaction, node: Node, target: Located, *, max_children: int = MAX_CHILDREN) -> Node:
     """Re-parent and/or rename (the ETag stays); the caller has validated the destination and
     removed any file being overwritten. A collection cannot move into itself, nor below depth 50."""
     new_parent = target.deepest
     if node.is_collection and any(n.id == node.id for n in target.chain):
         raise PersoniumError("PR409-DV-0001", target.missing[0])
     if new_parent.id != node.parent_id:
-        _check_room(tx, target, collection=False)
+        _check_room(tx, target, collection=False, max_children=max_children)
         if node.is_collection and target.depth + _height(tx, node) > MAX_DEPTH:
             raise PersoniumError("PR400-DV-0008")
     tx.conn.execute(update(dav_nodes).where(dav_nodes.c.id == node.id).values(parent_id=new_parent.id,

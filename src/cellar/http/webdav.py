@@ -75,13 +75,13 @@ def put(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
         return BodyWanted(files.writable(target))
     settings, blobs = ex.ctx.services.settings, ex.ctx.services.blobs
     written, created = files.write(tx, blobs, target, ex.headers.get("content-type"), ex.body,
-                                   ex.headers.get("if-match"), settings.max_file_size)
+                                   ex.headers.get("if-match"), settings.max_file_size, settings.dav_max_children)
     return Response(status_code=201 if created else 204, headers={"ETag": written.etag})
 
 
 def mkcol(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
     try:
-        created = make_collection(tx, target, _xml(ex))
+        created = make_collection(tx, target, _xml(ex), ex.ctx.services.settings.dav_max_children)
     except MkcolRefused as refused:
         return Response(refused.body, status_code=403, media_type=davxml.MULTISTATUS_TYPE)
     return Response(status_code=201, headers={"ETag": created.etag})
@@ -102,7 +102,9 @@ def delete(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
 def move(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
     h = ex.headers
     headers = MoveHeaders(h.get("destination"), h.get("overwrite"), h.get("depth"), h.get("if-match"))
-    moved = move_resource(tx, ex.ctx.services.blobs, target, headers, ex.ctx.services.urls.canonical)
+    services = ex.ctx.services
+    moved = move_resource(tx, services.blobs, target, headers, services.urls.canonical,
+                          services.settings.dav_max_children)
     return Response(status_code=201 if moved.created else 204, headers={"Location": moved.location,
                                                                          "ETag": moved.etag})
 

@@ -9,7 +9,6 @@ tables and written as the parent's id, so renaming a box keeps every link intact
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,16 +20,13 @@ from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
+from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.uow import Transaction
 
 META_COLUMNS = ("id", "published", "updated", "version")
 
 
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 @dataclass

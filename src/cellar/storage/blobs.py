@@ -15,7 +15,6 @@ The interface is small so that an S3-compatible object store can take over later
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
@@ -24,6 +23,7 @@ from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 
 from cellar import clock
 from cellar.storage.engine import Storage
+from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.tables import dav_blob_chunks, dav_blobs
 from cellar.storage.uow import Transaction
@@ -125,7 +125,7 @@ class TableBlobStore:
     # --- writing ------------------------------------------------------------------------------------------
 
     def stage(self, cell_id: str) -> TableUpload:
-        blob_id = uuid.uuid4().hex
+        blob_id = new_id()
         with self.storage.transaction("blobs.stage") as tx:
             tx.conn.execute(insert(dav_blobs).values(id=blob_id, cell_id=cell_id, size=0, chunk_size=CHUNK_SIZE,
                                                      lease_until=clock.now_ms() + self.lease_ms))
@@ -134,7 +134,7 @@ class TableBlobStore:
     def store(self, tx: Transaction, cell_id: str, data: bytes) -> str:
         """One chunk at most, so no upload to stage: written, already linked, with the node naming it."""
         assert len(data) <= CHUNK_SIZE
-        blob_id = uuid.uuid4().hex
+        blob_id = new_id()
         _NEW_HEADER.execute(tx, id=blob_id, cell_id=cell_id, size=len(data), chunk_size=CHUNK_SIZE, lease_until=None)
         _NEW_CHUNK.execute(tx, blob_id=blob_id, seq=0, data=data)
         return blob_id
