@@ -55,6 +55,19 @@ async def sweep_bodies(services: Services) -> None:
             logging.getLogger(__name__).exception("sweeping file bodies failed")
 
 
+async def checkpoint_log(storage: Storage) -> None:
+    """Forever: bring the database up to date with its write-ahead log (SQLite), twice a second."""
+    while True:
+        await anyio.sleep(CHECKPOINT_INTERVAL)
+        try:
+            await anyio.to_thread.run_sync(storage.checkpoint)
+        except Exception:  # busy or failing: the next round, or a commit far behind, checkpoints
+            logging.getLogger(__name__).exception("checkpointing the write-ahead log failed")
+
+
+CHECKPOINT_INTERVAL = 0.5
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
 
@@ -68,6 +81,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(sweep_bodies, services)
+                if services.storage.caps.single_writer:
+                    tasks.start_soon(checkpoint_log, services.storage)
                 yield
                 tasks.cancel_scope.cancel()
         finally:

@@ -66,4 +66,6 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
                            event_prefix=catalog.CELLCTL,
                            on_write=lambda write_tx: bump_auth_version(write_tx, cell_id))
 
-    return await serve_odata(request, ctx.services.storage, segments, open_root)
+    # Only a credential sent along makes a write hash a password (Account create, update, merge).
+    light = "x-personium-credential" not in request.headers
+    return await serve_odata(request, ctx.services.storage, segments, open_root, light=light)

@@ -20,7 +20,9 @@ RootOpener = Callable[[Transaction], ServiceRoot]
 BODY_METHODS = frozenset({"POST", "PUT", "MERGE"})
 
 
-async def serve_odata(request: Request, storage: Storage, segments: list[str], open_root: RootOpener) -> Response:
+async def serve_odata(request: Request, storage: Storage, segments: list[str], open_root: RootOpener, *,
+                      light: bool = True) -> Response:
+    """``light``: the request's work does no slow CPU work (see :func:`run_work`)."""
     method = request.method
     odata_request = ODataRequest(
         method, segments, query_params(request), request.headers.get("accept"),
@@ -33,7 +35,7 @@ async def serve_odata(request: Request, storage: Storage, segments: list[str], o
             result = execute(tx, root, odata_request)
         return render(root, result)
 
-    return as_response(await run_work(storage, work, write=is_write(method)))
+    return as_response(await run_work(storage, work, write=is_write(method), light=light))
 
 
 def as_response(reply: Reply) -> Response:

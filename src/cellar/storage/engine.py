@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -21,8 +22,18 @@ from cellar.storage import outbox
 from cellar.storage.dialect import Capabilities, capabilities
 from cellar.storage.uow import Transaction
 
+T = TypeVar("T")
+_BUSY_TIMEOUT_MS = 30_000
+#: WAL pages (4 KiB each) after which a commit checkpoints itself: the background checkpoint fell behind.
+_WAL_FAR_BEHIND = 16_000
+#: Bytes of write-ahead log file kept for reuse once it has been checkpointed.
+_WAL_KEPT = 16 * 1024 * 1024
 #: At most this many SQLite connections wait, open, for the next transaction.
 _IDLE = 8
+
+
+class WriterBusy(Exception):  # noqa: N818 - a signal to try elsewhere, not a failure
+    """:meth:`Storage.write_now` could not write at once."""
 
 
 class Storage:
@@ -44,6 +55,21 @@ class Storage:
     def bus(self) -> EventBus:
         return self.events.bus
 
+    def write_now(self, work: Callable[[], T]) -> T:
+        """SQLite: run ``work``, whose transaction writes, only if this process's writer lock and the
+        database's can be had at once (so that the event loop may run it without ever waiting for
+        another writer); :class:`WriterBusy` if either is taken, and nothing was done."""
+        assert self.caps.single_writer
+        self._local.now_or_never = True
+        try:
+            return work()
+        finally:
+            self._local.now_or_never = False
+
+    @property
+    def _now_or_never(self) -> bool:
+        return getattr(self._local, "now_or_never", False)
+
     @contextmanager
     def transaction(self, name: str, *, write: bool = True, cause: Cause | None = None) -> Iterator[Transaction]:
         """Run one request's work in one transaction; its events are recorded in it and delivered, and
@@ -59,8 +85,12 @@ class Storage:
         committed: list[Event] = []
         try:
             if self._write_lock is not None and write:
-                with self._write_lock:
+                if not self._write_lock.acquire(blocking=not self._now_or_never):
+                    raise WriterBusy(name)
+                try:
                     tx = yield from self._run(name, write, cause, committed)
+                finally:
+                    self._write_lock.release()
             else:
                 tx = yield from self._run(name, write, cause, committed)
         finally:
@@ -84,7 +114,8 @@ class Storage:
         try:
             with self._connection() as conn:
                 if self.caps.single_writer:
-                    conn.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
+                    conn.execution_options(sqlite_begin=("IMMEDIATE NOW" if self._now_or_never else "IMMEDIATE")
+                                           if write else "DEFERRED")
                 if isolation is not None:
                     conn.execution_options(isolation_level=isolation)
                 with conn.begin():
@@ -130,6 +161,20 @@ class Storage:
             else:
                 conn.close()
 
+    def checkpoint(self) -> None:
+        """SQLite: copy what the write-ahead log holds into the database, without waiting for readers
+        or writers. Run off the request path (``cellar.app``), so that no commit pays for it; a commit
+        checkpoints itself only once the log is far behind (``wal_autocheckpoint``)."""
+        if not self.caps.single_writer:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.close()
+        finally:
+            raw.close()
+
     def dispose(self) -> None:
         while self._idle:
             self._idle.pop().close()
@@ -158,7 +203,8 @@ def _sqlite_engine(database_url: str, path: str | None) -> Engine:
         # database lock up front instead of failing on upgrade from a read lock.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={_BUSY_TIMEOUT_MS}",
+                       f"wal_autocheckpoint={_WAL_FAR_BEHIND}", f"journal_size_limit={_WAL_KEPT}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -166,6 +212,16 @@ def _sqlite_engine(database_url: str, path: str | None) -> Engine:
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: this runs once per request, and SQLAlchemy's statement path costs more.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.connection.driver_connection.execute(f"BEGIN {mode}")
+        driver = conn.connection.driver_connection
+        if mode != "IMMEDIATE NOW":
+            driver.execute(f"BEGIN {mode}")
+            return
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # another process writes: let a thread wait for it
+            raise WriterBusy("BEGIN IMMEDIATE") from exc
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
     return engine
