@@ -162,8 +162,11 @@ def backend_label(database_url: str | None) -> str:
 class Server:
     """One ``cellar serve`` process (plus uvicorn worker children) on 127.0.0.1."""
 
-    def __init__(self, workers: int, database_url: str | None, tag: str) -> None:
+    def __init__(self, workers: int, database_url: str | None, tag: str,
+                 settings: dict[str, str] | None = None) -> None:
         self.workers = workers
+        #: further ``CELLAR_*`` settings of this server
+        self.settings = dict(settings or {})
         self.tag = tag
         self.token = secrets.token_urlsafe(32)
         self.port = 0
@@ -189,6 +192,7 @@ class Server:
             "CELLAR_MASTER_TOKEN": self.token,
             "CELLAR_DATA_DIR": str(self.data_dir),
             "CELLAR_WORKERS": str(self.workers),
+            **self.settings,
         }
         env.pop("CELLAR_CONFIG", None)
         if self.pg:

@@ -11,13 +11,13 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Router
-from starlette.types import Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
-from cellar.errors import PersoniumError
 from cellar.events.dispatcher import Timing
 from cellar.http.dispatch import Dispatcher
-from cellar.http.errors import handle_internal_error, handle_personium_error
+from cellar.http.errors import handle_internal_error
 from cellar.http.middleware import Compression, ProtocolMiddleware
 from cellar.services import Services
 from cellar.settings import Settings
@@ -90,13 +90,21 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             services.storage.events.stop()
             services.storage.dispose()
 
-    app = Starlette(
-        middleware=[Middleware(Compression, minimum_size=1024), Middleware(ProtocolMiddleware)],
-        exception_handlers={PersoniumError: handle_personium_error, Exception: handle_internal_error},
-    )
+    app = CellarApp(middleware=[Middleware(Compression, minimum_size=1024), Middleware(ProtocolMiddleware)])
     app.router = DispatchingRouter(Dispatcher(), lifespan)
     app.state.services = services
     return app
+
+
+class CellarApp(Starlette):
+    """Starlette with only the middleware it is given, inside one that turns an unexpected exception
+    into a PR500 (a Personium error becomes its response in the dispatcher, where it is raised)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, handler=handle_internal_error)
 
 
 class DispatchingRouter(Router):

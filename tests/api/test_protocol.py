@@ -327,3 +327,20 @@ def test_responses_say_they_vary_by_accept_encoding(client):
     packed = client.get(CELL_SET, headers={**MASTER_AUTH, "Accept-Encoding": "gzip"})
     assert plain.headers.get_list("vary") == ["Accept-Encoding"]
     assert "Accept-Encoding" in packed.headers["vary"]
+
+
+def test_an_unexpected_failure_is_a_pr500_without_its_trace(client, backend, monkeypatch):
+    """Never a stack trace on the wire: PR500-SV-9999 naming an incident the log has the trace of."""
+    from starlette.testclient import TestClient
+
+    from cellar.http import unit
+
+    async def broken(request, ctx):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(unit, "unit_root", broken)
+    plain = TestClient(backend.app, base_url=str(client.base_url), raise_server_exceptions=False)
+    response = plain.get("/", headers=MASTER_AUTH)
+    body = assert_error(response, 500, "PR500-SV-9999")
+    assert "secret detail" not in response.text and "Traceback" not in response.text
+    assert re.fullmatch(r"Unknown Exception \[[0-9a-f]{8}\] ", body["message"]["value"]), body

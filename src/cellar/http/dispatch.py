@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from cellar.errors import PersoniumError
 from cellar.http import auth_endpoints, authz, box, cell, ctl, role_urls, token, unit
 from cellar.http.context import RequestContext
+from cellar.http.errors import answer_error
 
 CROSSDOMAIN_XML = (
     b'<?xml version="1.0"?>\n<!DOCTYPE cross-domain-policy SYSTEM '
@@ -45,7 +46,10 @@ class Dispatcher:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await self.route(request, RequestContext.of(request))
+        try:
+            response = await self.route(request, RequestContext.of(request))
+        except PersoniumError as exc:
+            response = answer_error(scope, exc)
         await response(scope, receive, send)
 
     async def route(self, request: Request, ctx: RequestContext) -> Response:

@@ -8,6 +8,7 @@ import secrets
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from cellar.errors import PersoniumError
 
@@ -28,9 +29,9 @@ def error_response(exc: PersoniumError, *, oauth: bool = False) -> Response:
     return response
 
 
-async def handle_personium_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PersoniumError)
-    return error_response(exc, oauth=request.scope.get("cellar.error_style") == "oauth")
+def answer_error(scope: Scope, exc: PersoniumError) -> Response:
+    """The response to a Personium error raised while handling the request of ``scope``."""
+    return error_response(exc, oauth=scope.get("cellar.error_style") == "oauth")
 
 
 async def handle_internal_error(request: Request, exc: Exception) -> Response:
