@@ -180,6 +180,34 @@ def test_propfind_with_body_gives_the_same_answer(client, tree):
     assert with_prop[url("col/inner.txt")].findtext("D:getcontentlength", namespaces=NS) == "5"
 
 
+def test_propfind_without_depth_on_a_file_is_depth_0(client, tree):
+    """Personium refuses a missing Depth (infinity, RFC 4918 §9.1) with 400; for a file every depth is 0,
+    and clients such as webdav4 read a file's properties that way (issue: WebDAV for real clients)."""
+    response = propfind(client, "f.txt", None)
+    assert response.status_code == 207, response.text
+    assert set(responses(response)) == {url("f.txt")}
+
+
+def test_propfind_shows_etag_name_and_the_type_get_answers(client, tree):
+    """RFC 4918 §15: getetag (the ETag header's value), displayname (the last segment), and a
+    getcontenttype that agrees with GET for a file stored without a Content-Type."""
+    etag = must_put(client, "col/bare", b"x", None)
+    listed = responses(propfind(client, "col", "1"))
+    bare = listed[url("col/bare")]
+    assert bare.findtext("D:getetag", namespaces=NS) == etag
+    assert bare.findtext("D:displayname", namespaces=NS) == "bare"
+    assert bare.findtext("D:getcontenttype", namespaces=NS) == "application/octet-stream"
+    assert get(client, "col/bare").headers["content-type"] == "application/octet-stream"
+    assert listed[url("col/sub")].findtext("D:displayname", namespaces=NS) == "sub"
+    assert listed[url("col")].findtext("D:getetag", namespaces=NS) == propfind(client, "col", "0").headers["etag"]
+
+
+def test_propfind_creationdate_is_rfc_3339(client, tree):
+    created = only_prop(client, "f.txt").findtext("D:creationdate", namespaces=NS)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", created), created
+    assert abs(datetime.fromisoformat(created.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds() < 60
+
+
 def test_propfind_without_depth_is_400(client, tree):
     body = assert_error(propfind(client, "col", None), 400, "PR400-DV-0003")
     assert body["message"]["value"] == "Invalid depth header value:[null]."
@@ -402,6 +430,7 @@ def test_options_with_authorization(client, tree, rel, methods):
     assert response.status_code == 200, response.text
     assert response.headers["allow"] == expected_allow(*methods)
     assert response.headers["access-control-allow-methods"] == response.headers["allow"]
+    assert response.headers["dav"] == "1"  # RFC 4918 §10.1: litmus and mounters look for it
     assert response.content == b""
 
 
@@ -409,6 +438,7 @@ def test_options_without_authorization_lists_everything(client, tree):
     response = client.options(f"{BOX_PATH}/f.txt")
     assert response.status_code == 200
     assert response.headers["allow"] == ALL_METHODS
+    assert response.headers["dav"] == "1"
 
 
 def test_options_without_authorization_on_missing_box(client, tree):
@@ -507,9 +537,11 @@ def schema_token(client) -> str:
 
 def assert_box_found(response) -> None:
     assert response.status_code == 200, response.text
-    assert response.headers["location"] == BOX_URL  # no trailing slash (digest §10)
-    # Digest §10: the code sends {"Url": boxUrl} although page 304 says "no body" — the digest wins.
-    assert response.json() == {"Url": BOX_URL}
+    # The real server answers Box.getUrl(), the cell URL + name + "/" (personium-core model/Box.java);
+    # apiref/304's sample has no trailing slash: the server wins (apps append "index/" to it).
+    assert response.headers["location"] == f"{BOX_URL}/"
+    # Digest §10: the code sends {"Url": boxUrl} although page 304 says "no body" — the code wins.
+    assert response.json() == {"Url": f"{BOX_URL}/"}
 
 
 def test_box_url_with_schema_token(client, app_box):

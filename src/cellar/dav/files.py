@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from cellar.auth.access.endpoint_privileges import DAV_METHODS, DAV_PUT_EXISTING
 from cellar.dav import tree
+from cellar.dav.propfind import DEFAULT_CONTENT_TYPE
 from cellar.dav.ranges import byte_range
 from cellar.dav.target import BoxTarget
 from cellar.dav.tree import Kind, Node
@@ -33,7 +34,7 @@ def read(tx: Transaction, blobs: BlobStore, node: Node, if_none_match: str | Non
     headers = {"ETag": node.etag, "Accept-Ranges": "bytes"}
     if if_none_match is not None and node.etag_matches(if_none_match):
         return FileRead(304, headers, None, 0)
-    headers["Content-Type"] = node.content_type or "application/octet-stream"
+    headers["Content-Type"] = node.content_type or DEFAULT_CONTENT_TYPE
     size = node.content_length or 0
     span = byte_range(range_header, size)
     status, start, length = 200, 0, size

@@ -6,6 +6,9 @@ from cellar.auth.access.endpoint_privileges import DAV_METHODS
 from cellar.dav.target import BoxTarget
 from cellar.dav.tree import Kind
 
+#: RFC 4918 §18: the WebDAV compliance classes announced (class 1: no locks).
+DAV_CLASSES = "1"
+
 ALLOW = {
     Kind.BOX: "OPTIONS, GET, PUT, DELETE, MKCOL, PROPFIND, PROPPATCH, ACL",
     Kind.WEBDAV: "OPTIONS, GET, PUT, DELETE, MKCOL, MOVE, PROPFIND, PROPPATCH, ACL",

@@ -23,6 +23,8 @@ from cellar.dav.tree import Kind, Node
 from cellar.storage.uow import Transaction
 from cellar.xml import DAV, PERSONIUM, parse, parse_body
 
+#: What GET answers for a file stored without a Content-Type.
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _EXTENSION = {Kind.ODATA: "odata", Kind.SERVICE: "service", Kind.STREAM: "stream"}
 _OPEN = b'<multistatus xmlns="DAV:">'
 _CLOSE = b"</multistatus>"
@@ -43,7 +45,9 @@ def propfind(tx: Transaction, target: BoxTarget, body: bytes, depth_header: str 
     node = target.existing(DAV_METHODS["PROPFIND"])
     if body.strip():
         parse_body(body, "PR400-DV-0001")
-    depth = davxml.depth(depth_header, missing=None)
+    # RFC 4918 §9.1: no Depth means infinity, which Personium refuses (400); for a file every depth
+    # is 0, and WebDAV clients (webdav4) read a file's properties so.
+    depth = davxml.depth(depth_header, missing=0 if node.kind is Kind.FILE else None)
     chain = target.located.chain
     children = tree.child_versions(tx, node) if depth == 1 and node.is_collection else []
     renderer = _target_acl_renderer(tx, target, children) if target.may("read-acl") else None
@@ -69,12 +73,15 @@ def resource_type(kind: Kind) -> etree._Element:
 
 
 def node_properties(node: Node, acl: etree._Element | None) -> list[etree._Element]:
-    props = [davxml.text_element(f"{{{DAV}}}creationdate", davxml.creation_date(node.published)),
+    props = [davxml.text_element(f"{{{DAV}}}creationdate", davxml.rfc3339_date(node.published)),
              davxml.text_element(f"{{{DAV}}}getlastmodified", davxml.last_modified(node.updated)),
-             resource_type(node.kind)]
+             resource_type(node.kind),
+             davxml.text_element(f"{{{DAV}}}getetag", node.etag)]
+    if node.name:  # the box root's name is its box's, which its href ends with
+        props.append(davxml.text_element(f"{{{DAV}}}displayname", node.name))
     if node.kind is Kind.FILE:
         props.append(davxml.text_element(f"{{{DAV}}}getcontentlength", str(node.content_length or 0)))
-        props.append(davxml.text_element(f"{{{DAV}}}getcontenttype", node.content_type or ""))
+        props.append(davxml.text_element(f"{{{DAV}}}getcontenttype", node.content_type or DEFAULT_CONTENT_TYPE))
     if acl is not None:
         props.append(acl)
     props += [parse(xml.encode()) for xml in node.props.values()]

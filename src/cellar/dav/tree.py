@@ -250,8 +250,8 @@ def _check_room(tx: Transaction, located: Located, collection: bool, max_childre
     ``__src``, collections may not."""
     parent = located.deepest
     assert len(located.missing) == 1 and parent.is_collection
-    if parent.kind is Kind.SOURCE and collection:
-        raise PersoniumError("PR400-DV-0018")
+    if parent.kind is Kind.SOURCE and collection:  # the real server's answer to MKCOL there
+        raise PersoniumError("PR405-DV-0001")
     if parent.kind not in _CONTAINERS and parent.kind is not Kind.SOURCE:
         raise PersoniumError("PR405-DV-0001")
     if collection and located.depth > MAX_DEPTH:

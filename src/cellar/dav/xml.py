@@ -21,6 +21,13 @@ def creation_date(millis: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
+def rfc3339_date(millis: int) -> str:
+    """``2017-02-03T01:27:31.130Z``: RFC 4918 §15.1 wants RFC 3339 for a box resource's creationdate
+    (Personium's ``+0000`` is not RFC 3339, and strict WebDAV clients refuse it)."""
+    moment = datetime.fromtimestamp(millis / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 def last_modified(millis: int) -> str:
     """RFC 1123, ``Fri, 03 Feb 2017 01:27:31 GMT``."""
     return format_datetime(datetime.fromtimestamp(millis / 1000, UTC), usegmt=True)

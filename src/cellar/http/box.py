@@ -205,7 +205,7 @@ async def box_url(request: Request, ctx: RequestContext, cell_name: str) -> Resp
             target = BoxTarget(cell_request, tree.locate(tx, box, ()))
             if not token_schema or token_schema != box.schema:
                 target.authorize(DAV_METHODS["GET"])
-            return target.box_url
+            return f"{target.box_url}/"  # as the real server writes it (apps append "index/" to it)
 
     url = await run_in_threadpool(run)
     return Response(orjson.dumps({"Url": url}), media_type="application/json",

@@ -17,6 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cellar import PERSONIUM_VERSION
+from cellar.dav.options import DAV_CLASSES
 from cellar.errors import PersoniumError
 from cellar.http.errors import error_response
 
@@ -155,6 +156,7 @@ async def _options_response(scope: Scope, send: Send) -> None:
     start: dict[str, Any] = {"type": "http.response.start", "status": 200,
                              "headers": [(b"allow", ALL_METHODS.encode()),
                                          (b"access-control-allow-methods", ALL_METHODS.encode()),
+                                         (b"dav", DAV_CLASSES.encode()),
                                          (b"content-length", b"0")]}
     decorated = _decorating(send, scope)
     await decorated(start)

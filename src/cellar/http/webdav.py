@@ -20,7 +20,7 @@ from cellar.dav.mkcol import MkcolRefused
 from cellar.dav.mkcol import mkcol as make_collection
 from cellar.dav.move import MoveHeaders
 from cellar.dav.move import move as move_resource
-from cellar.dav.options import allow
+from cellar.dav.options import DAV_CLASSES, allow
 from cellar.dav.properties import proppatch as patch_properties
 from cellar.dav.propfind import propfind as list_properties
 from cellar.dav.target import BoxTarget
@@ -125,7 +125,7 @@ def acl(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
 
 def options(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
     methods = allow(target)
-    return Response(headers={"Allow": methods, "Access-Control-Allow-Methods": methods})
+    return Response(headers={"Allow": methods, "Access-Control-Allow-Methods": methods, "DAV": DAV_CLASSES})
 
 
 def _xml(ex: Exchange) -> bytes:
