@@ -26,7 +26,8 @@ c. ``PUT`` of a new 1 KB file with alice's token, a unique path per request, spr
    ``put/c<k>`` collections (at most 1,000 files each: the phase's request cap says so);
 d. ``PROPFIND`` Depth 1 of each listing collection, and the time ratio to the smallest;
 e. Create Cell (``POST /__ctl/Cell``, master token, unique names);
-f. GET (a) again on a second Cellar per further ``--workers`` value (default 2): the speed-up.
+f. GET (a) again on a second Cellar per further ``--workers`` value (default 2): the speed-up;
+g. GET (a) with alice's Basic credentials instead of her token, beside (a) (target >= 80 %).
 
 The bare Starlette 1 KB GET runs first and last; every req/s is also printed as a share of the
 mean of those two rates at the same connection count ("vs bare"). The 1 GB file-body memory
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import importlib.metadata
 import os
 import platform
@@ -211,6 +213,12 @@ class Bench:
         self.measure(server, "a", lambda c: Load("a: GET 1 KB file, AR~ token + ACL", "fixed", c,
                                                  path=GET_PATH, token=token))
 
+    def get_file_basic(self, server: Server) -> None:
+        """(g): (a) with alice's Basic credentials, the password verified once and remembered."""
+        basic = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+        self.measure(server, "g", lambda c: Load("g: GET 1 KB file, Basic credentials + ACL", "fixed", c,
+                                                 path=GET_PATH, authorization=basic))
+
     def put(self, server: Server, token: str) -> None:
         """(c): each phase's request cap keeps every collection at or under PER_COLLECTION files."""
         spread = self.args.put_collections
@@ -244,6 +252,7 @@ class Bench:
         token = fixtures.token
         self.get_file(server, token)
         if first:
+            self.get_file_basic(server)
             self.measure(server, "b", lambda c: Load(f"b: GET {ROLE_PATH}, AR~ token", "fixed", c,
                                                      path=ROLE_PATH, token=token))
             self.put(server, token)
@@ -347,6 +356,11 @@ def ratio_lines(run: Run, main_workers: int) -> list[str]:
             if one and other and one.rps:
                 lines.append(f"f c{clients}: GET (a) workers={workers} {other.rps:.0f} req/s vs "
                              f"workers={main_workers} {one.rps:.0f} req/s = {other.rps / one.rps:.2f}x")
+        basic = run.by_key.get(("g", main_workers, clients))
+        if one and basic and one.rps:
+            share = basic.rps / one.rps
+            lines.append(f"g c{clients}: GET with Basic {basic.rps:.0f} req/s vs Bearer (a) {one.rps:.0f} req/s = "
+                         f"{100 * share:.0f}% ({'OK' if share >= 0.8 else 'UNDER'} target >= 80%)")
     return lines
 
 

@@ -366,7 +366,8 @@ class Load:
     spread over ``spread`` collections) with n = 0, 1, ... < ``name_count``;
     post sends ``body`` with ``Content-Type: <content_type>`` (also the Content-Type of put).
     ``depth``: a ``Depth`` header on every request when not empty (PROPFIND).
-    ``token``: the bearer token sent (None: the server's master token; "": no Authorization header).
+    ``token``: the bearer token sent (None: the server's master token; "": no Authorization header);
+    ``authorization``: a whole Authorization header sent instead (Basic credentials).
     """
 
     workload: str
@@ -384,6 +385,7 @@ class Load:
     method: str = "GET"
     depth: str = ""
     spread: int = 1
+    authorization: str = ""
 
     def put_path(self, n: int) -> str:
         return f"{self.post_path}{n % self.spread}/{self.prefix}{n}.txt"
@@ -393,7 +395,8 @@ class Load:
 
     def headers(self, server: Server) -> dict[str, str]:
         token = self.bearer(server)
-        return {**({"Authorization": f"Bearer {token}"} if token else {}), "Accept": "application/json",
+        authorization = self.authorization or (f"Bearer {token}" if token else "")
+        return {**({"Authorization": authorization} if authorization else {}), "Accept": "application/json",
                 **({"Depth": self.depth} if self.depth else {})}
 
 
@@ -437,7 +440,8 @@ def run_wrk(server: Server, load: Load, duration: float, max_requests: int) -> R
     result = Result(load.workload, server.workers, load.clients, client="wrk", expected=load.expected)
     get_head, _, get_tail = load.get_template.partition("{}")
     env = {
-        **os.environ, "WRK_MODE": load.mode, "WRK_TOKEN": load.bearer(server), "WRK_PREFIX": load.prefix,
+        **os.environ, "WRK_MODE": load.mode, "WRK_TOKEN": load.bearer(server), "WRK_AUTHORIZATION": load.authorization,
+        "WRK_PREFIX": load.prefix,
         "WRK_COUNT": str(load.name_count), "WRK_THREADS": "1", "WRK_MAX": str(max_requests),
         "WRK_POST_PATH": load.post_path, "WRK_GET_HEAD": get_head, "WRK_GET_TAIL": get_tail,
         "WRK_BODY": load.body, "WRK_CONTENT_TYPE": load.content_type, "WRK_METHOD": load.method,

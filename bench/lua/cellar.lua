@@ -2,6 +2,7 @@
 --
 -- Env:
 --   WRK_TOKEN    bearer token (Authorization header; none when empty); Accept: application/json always
+--   WRK_AUTHORIZATION  a whole Authorization header value, sent instead of the bearer token (Basic)
 --   WRK_MODE     "fixed"    : <WRK_METHOD> (default GET) of the URL given to wrk, again and again
 --                "create"   : POST <WRK_POST_PATH> {"Name":"<prefix><n>"}, n unique per request
 --                             (n = counter * WRK_THREADS + tid), while n < WRK_COUNT; afterwards
@@ -43,7 +44,10 @@ local depth = os.getenv("WRK_DEPTH") or ""
 local spread = tonumber(os.getenv("WRK_SPREAD") or "1")
 wrk.method = os.getenv("WRK_METHOD") or "GET"
 
-if token ~= "" then
+local authorization = os.getenv("WRK_AUTHORIZATION") or ""
+if authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+elseif token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 wrk.headers["Accept"] = "application/json"

@@ -112,3 +112,60 @@ def test_locked_account_is_401_au_0010_even_with_the_right_password(settings, st
         for _ in range(2):
             assert_error(client.get("/c1/box1/f.txt", headers=basic("me", "wrong")), 401, "PR401-AU-0011")
         assert_error(client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)), 401, "PR401-AU-0010")
+
+
+# --- the hash is paid once (issue: WebDAV for real clients) -------------------------------------------------
+
+@pytest.fixture
+def hashes(monkeypatch):
+    """Counts the password verifications Basic requests make (each is an argon2 hash)."""
+    from cellar.auth.authn import basic as basic_auth
+
+    counted: list[bool] = []
+    real = basic_auth.verify_password
+
+    def counting(stored, password):
+        counted.append(True)
+        return real(stored, password)
+
+    monkeypatch.setattr(basic_auth, "verify_password", counting)
+    return counted
+
+
+def test_a_verified_password_is_not_hashed_again(client, hashes):
+    setup(client)
+    for _ in range(3):
+        assert client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)).status_code == 200
+    assert client.put("/c1/box1/f.txt", content=b"x", headers=basic("me", PASSWORD)).status_code == 403
+    assert len(hashes) == 1
+
+
+def test_a_wrong_password_is_hashed_every_time_and_never_remembered(client, hashes):
+    setup(client)
+    for _ in range(2):
+        assert_error(client.get("/c1/box1/f.txt", headers=basic("me", "wrong")), 401, "PR401-AU-0011")
+    assert client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)).status_code == 200
+    assert len(hashes) == 3
+
+
+def test_a_changed_password_ends_what_was_remembered(client, hashes):
+    setup(client)
+    assert client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)).status_code == 200
+    changed = client.put("/c1/__ctl/Account('me')", json={"Name": "me"},
+                         headers={**MASTER_AUTH, "X-Personium-Credential": "another1pass"})
+    assert changed.status_code == 204, changed.text
+    assert_error(client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)), 401, "PR401-AU-0011")
+    assert client.get("/c1/box1/f.txt", headers=basic("me", "another1pass")).status_code == 200
+    deleted_roles = client.delete("/c1/__ctl/Account('me')/$links/_Role(Name='reader',_Box.Name=null)",
+                                  headers=MASTER_AUTH)
+    assert deleted_roles.status_code == 204, deleted_roles.text
+    assert_error(client.get("/c1/box1/f.txt", headers=basic("me", "another1pass")), 403, "PR403-AU-0002")
+
+
+def test_a_remembered_password_does_not_open_a_locked_account(settings, storage):
+    with variant_client(settings, storage, authn_interval=0, lock_count=2, lock_time=60) as client:
+        setup(client)
+        assert client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)).status_code == 200
+        for _ in range(2):
+            assert_error(client.get("/c1/box1/f.txt", headers=basic("me", "wrong")), 401, "PR401-AU-0011")
+        assert_error(client.get("/c1/box1/f.txt", headers=basic("me", PASSWORD)), 401, "PR401-AU-0010")

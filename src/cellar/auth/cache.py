@@ -43,6 +43,18 @@ class BoundedCache(Generic[K, V]):
         return value
 
 
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 def bump_auth_version(tx: Transaction, cell_id: str) -> None:
     """Raise the cell's version inside the writing transaction (so it commits with the change)."""
     t = cell_auth_versions

@@ -21,7 +21,6 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from cellar.auth.access.authorize import denied
-from cellar.auth.access.cell_request import CellRequest
 from cellar.auth.access.endpoint_privileges import DAV_METHODS
 from cellar.auth.authn import basic
 from cellar.ctl import boxes
@@ -33,7 +32,7 @@ from cellar.dav.tree import Kind
 from cellar.errors import PersoniumError
 from cellar.http import webdav
 from cellar.http.context import RequestContext
-from cellar.http.ctl import cell_request_in, load_cell_request
+from cellar.http.ctl import cell_request_in
 from cellar.http.exchange import Answer, Exchange, Handler
 from cellar.http.negotiation import MAX_XML_BODY, discard_upload, read_body, receive_body
 from cellar.http.work import run_work
@@ -65,34 +64,35 @@ class Mode(Enum):
     SNAPSHOT = "snapshot"
 
 
-#: The cell and caller already judged (Basic credentials need that first), or the cell's name, in
-#: which case they are judged in the box request's own transaction.
-CellSource = CellRequest | str
-
-
 async def box_resource(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
     method = request.method
     if method not in webdav.HANDLERS:
         raise PersoniumError("PR405-MC-0001")
     box_name, path = segments[0], tuple(segments[1:-1] if len(segments) > 1 and segments[-1] == "" else segments[1:])
-    cell: CellSource = cell_name
-    if ctx.authorization and ctx.authorization.partition(" ")[0] == "Basic":
-        cell_request = await run_in_threadpool(load_cell_request, ctx, cell_name)
-        cell = await run_in_threadpool(basic_caller, ctx, cell_request, box_name, ctx.authorization)
     ex = Exchange(ctx, method, request.headers, WEBDAV, await _early_body(request, method))
-    answer = await _in_box(ex, cell, box_name, path, _mode(ex))
+    answer = await _judged(ex, cell_name, box_name, path, _mode(ex))
     if isinstance(answer, Response):
         return answer
     blobs = ctx.services.blobs
     body = await receive_body(request, blobs, answer.cell_id, ctx.services.settings.max_file_size)
     try:
-        answer = await _in_box(replace(ex, body=body), cell, box_name, path, Mode.WRITE)
+        answer = await _judged(replace(ex, body=body), cell_name, box_name, path, Mode.WRITE)
     except BaseException:
         if not isinstance(body, bytes):
             await discard_upload(blobs, body.blob_id)
         raise
     assert isinstance(answer, Response), "a handler wants the body once"
     return answer
+
+
+async def _judged(ex: Exchange, cell_name: str, box_name: str, path: tuple[str, ...], mode: Mode) -> Answer:
+    """The request; if its Basic password must be hashed first, that is done in a worker thread and the
+    request runs again with the verdict."""
+    try:
+        return await _in_box(ex, cell_name, box_name, path, mode)
+    except basic.PasswordToCheck as check:
+        verdict = await run_in_threadpool(basic.settle, ex.ctx.services.storage, check)
+    return await _in_box(replace(ex, basic=verdict), cell_name, box_name, path, mode)
 
 
 async def _early_body(request: Request, method: str) -> bytes | None:
@@ -113,23 +113,12 @@ def _mode(ex: Exchange) -> Mode:
     return Mode.READ if ex.body is None or ex.method in READ_METHODS else Mode.WRITE
 
 
-def basic_caller(ctx: RequestContext, cell_request: CellRequest, box_name: str, authorization: str) -> CellRequest:
-    """Basic credentials count in the main box and in boxes without a Schema (notes §3.2)."""
-    with ctx.services.storage.transaction("dav.basic", write=False) as tx:
-        box = boxes.find_box(tx, cell_request.cell, box_name)
-    if box is None or (box.schema and not box.is_main):
-        return cell_request
-    access = basic.authenticate(ctx.services.storage, ctx.services.settings, cell_request.cell, cell_request.url,
-                                authorization)
-    return replace(cell_request, caller=replace(cell_request.caller, access=access))
-
-
-async def _in_box(ex: Exchange, cell: CellSource, box_name: str, path: tuple[str, ...], mode: Mode) -> Answer:
+async def _in_box(ex: Exchange, cell_name: str, box_name: str, path: tuple[str, ...], mode: Mode) -> Answer:
     storage, name = ex.ctx.services.storage, f"dav.{ex.method.lower()}"
     if mode is not Mode.SNAPSHOT:
         def run() -> Answer:
             with storage.transaction(name, write=mode is Mode.WRITE) as tx:
-                return _dispatch(tx, ex, cell, box_name, path, mode)
+                return _dispatch(tx, ex, cell_name, box_name, path, mode)
 
         return await run_work(storage, run, write=mode is Mode.WRITE)
     held = ExitStack()
@@ -137,7 +126,7 @@ async def _in_box(ex: Exchange, cell: CellSource, box_name: str, path: tuple[str
     def snapshot() -> Answer:
         with ExitStack() as opened:
             tx = opened.enter_context(storage.snapshot(name))
-            answer = _dispatch(tx, ex, cell, box_name, path, mode)
+            answer = _dispatch(tx, ex, cell_name, box_name, path, mode)
             if isinstance(answer, StreamingResponse):
                 held.push(opened.pop_all())
             return answer
@@ -146,14 +135,20 @@ async def _in_box(ex: Exchange, cell: CellSource, box_name: str, path: tuple[str
     return _HeldStream(answer, held) if isinstance(answer, StreamingResponse) else answer
 
 
-def _dispatch(tx: Transaction, ex: Exchange, cell: CellSource, box_name: str, path: tuple[str, ...],
+def _dispatch(tx: Transaction, ex: Exchange, cell_name: str, box_name: str, path: tuple[str, ...],
               mode: Mode) -> Answer:
     """The cell and caller, the box (404 before any authorization), the path; then its region's handler."""
-    cell_request = cell if isinstance(cell, CellRequest) else cell_request_in(tx, ex.ctx, cell)
-    tx.cause = ex.ctx.cause(cell_request.caller)
+    cell_request = cell_request_in(tx, ex.ctx, cell_name)
     box = boxes.find_box(tx, cell_request.cell, box_name)
     if box is None:
         raise PersoniumError("PR404-DV-0002", f"{cell_request.url}{box_name}")
+    authorization = ex.ctx.authorization
+    if authorization and authorization.partition(" ")[0] == "Basic" and (box.is_main or not box.schema):
+        # Basic credentials count in the main box and in boxes without a Schema (notes §3.2).
+        settings = ex.ctx.services.settings
+        access = ex.basic or basic.judge(tx, settings, cell_request.cell, cell_request.url, authorization)
+        cell_request = replace(cell_request, caller=replace(cell_request.caller, access=access))
+        tx.cause = ex.ctx.cause(cell_request.caller)
     if mode is Mode.WRITE:
         tree.lock_box(tx, box.id)
     target = BoxTarget(cell_request, tree.locate(tx, box, path))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
+from cellar.auth.context import AccessContext
 from cellar.dav.regions import Region
 from cellar.dav.target import BoxTarget
 from cellar.http.context import RequestContext
@@ -26,6 +27,8 @@ class Exchange:
     headers: Headers
     region: Region
     body: bytes | Upload | None
+    #: The verdict on Basic credentials whose password had to be hashed first (``auth.authn.basic``).
+    basic: AccessContext | None = None
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,19 @@ Schema; elsewhere, and at cell level, a Basic header counts as no credentials.
 ``Authorization: Basic base64(urlencode(user):urlencode(pass))``, standard or URL-safe base64. A
 malformed header or an unknown account → 401 ``PR401-AU-0004``; a locked account → ``PR401-AU-0010``;
 a wrong password → ``PR401-AU-0011`` (and the failure counts towards the lock). The password is
-checked outside any write transaction, so hashing never holds the database's writer lock.
+hashed outside any transaction, in a worker thread, and a verified one is remembered for a minute (under
+an HMAC of the account, its stored hash and the password), so that a client sending Basic on every
+request pays the hash once, not each time.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+import hashlib
+import hmac
+import secrets
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,17 +26,12 @@ from cellar import clock
 from cellar.auth.authn import history
 from cellar.auth.authn.credentials import account_role_refs
 from cellar.auth.authn.passwords import verify_password
+from cellar.auth.cache import BoundedCache
 from cellar.auth.context import AccessContext, AccessKind
 from cellar.settings import Settings
 from cellar.storage.engine import Storage
 from cellar.storage.tables import accounts
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    account: dict[str, Any]
-    past: history.History
-    roles: tuple[tuple[str, ...], tuple[str, ...]]
+from cellar.storage.uow import Transaction
 
 
 def parse(authorization: str) -> tuple[str, str] | None:
@@ -53,28 +53,63 @@ def _invalid(code: str) -> AccessContext:
     return AccessContext(AccessKind.INVALID, error_code=code, basic=True)
 
 
-def authenticate(storage: Storage, settings: Settings, cell: dict[str, Any], cell_url: str,
-                 authorization: str) -> AccessContext:
+class PasswordToCheck(Exception):  # noqa: N818 - a request for work, not a failure
+    """:func:`judge` needs a password hashed, which is slow CPU work for a worker thread
+    (:func:`settle`); the request is then judged again with the verdict."""
+
+    def __init__(self, cell_id: str, account: dict[str, Any] | None, password: str, granted: AccessContext) -> None:
+        super().__init__("password to check")
+        self.cell_id, self.account, self.password, self.granted = cell_id, account, password, granted
+
+
+#: Passwords verified lately: HMAC (under a key of this process) of the account, its stored hash and the
+#: password → when the entry expires. Never the password itself; a new password (a new stored hash)
+#: or another account never matches an old entry.
+_VERIFIED: BoundedCache[bytes, float] = BoundedCache(4096)
+_KEY = secrets.token_bytes(32)
+#: Seconds a verified password is taken as verified.
+VERIFIED_FOR = 60.0
+
+
+def _fingerprint(account: dict[str, Any], password: str) -> bytes:
+    material = "\0".join((account["id"], account["hashed_credential"] or "", password)).encode()
+    return hmac.new(_KEY, material, hashlib.sha256).digest()
+
+
+def judge(tx: Transaction, settings: Settings, cell: dict[str, Any], cell_url: str,
+          authorization: str) -> AccessContext:
+    """Who the Basic credentials name, in the request's transaction: the account, its lock, its roles;
+    :class:`PasswordToCheck` unless the password was verified lately."""
     credentials = parse(authorization)
     if credentials is None:
         return _invalid("PR401-AU-0004")
     username, password = credentials
-    with storage.transaction("auth.basic.load", write=False) as tx:
-        a = accounts
-        row = tx.conn.execute(select(a).where(a.c.cell_id == cell["id"], a.c.name == username)).mappings().first()
-        if row is None or "basic" not in row["type"].split(" "):
-            verify_password(None, password)  # the same time for unknown accounts
-            return _invalid("PR401-AU-0004")
-        candidate = _Candidate(dict(row), history.load(tx, row["id"]),
-                               account_role_refs(tx, cell["id"], cell_url, username))
-    moment = clock.now_ms()
-    if history.account_locked(candidate.past, moment, settings.lock_count, settings.lock_time):
+    row = tx.conn.execute(select(accounts).where(accounts.c.cell_id == cell["id"],
+                                                 accounts.c.name == username)).mappings().first()
+    if row is None or "basic" not in row["type"].split(" "):
+        raise PasswordToCheck(cell["id"], None, password, _invalid("PR401-AU-0004"))
+    if history.account_locked(history.load(tx, row["id"]), clock.now_ms(), settings.lock_count, settings.lock_time):
         return _invalid("PR401-AU-0010")
-    if not verify_password(candidate.account["hashed_credential"], password):
+    urls, ids = account_role_refs(tx, cell["id"], cell_url, username)
+    granted = AccessContext(AccessKind.ACCOUNT, subject=username, roles=urls, role_ids=ids, basic=True,
+                            issuer=cell_url, scopes=("root",))
+    account = dict(row)
+    expires = _VERIFIED.get(_fingerprint(account, password))
+    if expires is not None and expires > time.monotonic():
+        return granted
+    raise PasswordToCheck(cell["id"], account, password, granted)
+
+
+def settle(storage: Storage, check: PasswordToCheck) -> AccessContext:
+    """Hash the password (outside any transaction); a wrong one counts towards the lock. The same
+    time is spent for an unknown account."""
+    account = check.account
+    if account is None:
+        verify_password(None, check.password)
+        return check.granted
+    if not verify_password(account["hashed_credential"], check.password):
         with storage.transaction("auth.basic.failure") as tx:
-            account_id = candidate.account["id"]
-            history.record_failure(tx, cell["id"], account_id, history.load(tx, account_id), moment)
+            history.record_failure(tx, check.cell_id, account["id"], history.load(tx, account["id"]), clock.now_ms())
         return _invalid("PR401-AU-0011")
-    urls, ids = candidate.roles
-    return AccessContext(AccessKind.ACCOUNT, subject=username, roles=urls, role_ids=ids, basic=True,
-                         issuer=cell_url, scopes=("root",))
+    _VERIFIED.put(_fingerprint(account, check.password), time.monotonic() + VERIFIED_FOR)
+    return check.granted
