@@ -20,16 +20,17 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cellar import clock
 from cellar.auth.authn import history
-from cellar.auth.authn.credentials import account_role_refs
+from cellar.auth.authn.credentials import held_roles
 from cellar.auth.authn.passwords import verify_password
 from cellar.auth.cache import BoundedCache
 from cellar.auth.context import AccessContext, AccessKind
 from cellar.settings import Settings
 from cellar.storage.engine import Storage
+from cellar.storage.prepared import Prepared
 from cellar.storage.tables import accounts
 from cellar.storage.uow import Transaction
 
@@ -62,6 +63,9 @@ class PasswordToCheck(Exception):  # noqa: N818 - a request for work, not a fail
         self.cell_id, self.account, self.password, self.granted = cell_id, account, password, granted
 
 
+_ACCOUNT = Prepared(select(accounts).where(accounts.c.cell_id == bindparam("cell"),
+                                           accounts.c.name == bindparam("name")))
+
 #: Passwords verified lately: HMAC (under a key of this process) of the account, its stored hash and the
 #: password → when the entry expires. Never the password itself; a new password (a new stored hash)
 #: or another account never matches an old entry.
@@ -84,13 +88,12 @@ def judge(tx: Transaction, settings: Settings, cell: dict[str, Any], cell_url: s
     if credentials is None:
         return _invalid("PR401-AU-0004")
     username, password = credentials
-    row = tx.conn.execute(select(accounts).where(accounts.c.cell_id == cell["id"],
-                                                 accounts.c.name == username)).mappings().first()
+    row = _ACCOUNT.first(tx, cell=cell["id"], name=username)
     if row is None or "basic" not in row["type"].split(" "):
         raise PasswordToCheck(cell["id"], None, password, _invalid("PR401-AU-0004"))
     if history.account_locked(history.load(tx, row["id"]), clock.now_ms(), settings.lock_count, settings.lock_time):
         return _invalid("PR401-AU-0010")
-    urls, ids = account_role_refs(tx, cell["id"], cell_url, username)
+    urls, ids = held_roles(tx, cell, cell_url, username)
     granted = AccessContext(AccessKind.ACCOUNT, subject=username, roles=urls, role_ids=ids, basic=True,
                             issuer=cell_url, scopes=("root",))
     account = dict(row)

@@ -133,9 +133,16 @@ def _local(tx: Transaction, cell: Mapping[str, Any], cell_url: str, token: Local
         ids = _cached(("visitor", cell["id"], version, token.roles),
                       lambda: role_ids_for_urls(tx, cell["id"], cell_url, token.roles), version)
         return AccessContext(AccessKind.VISITOR, roles=token.roles, role_ids=ids, **common)
-    urls, ids = _cached(("account", cell["id"], version, token.subject),
-                        lambda: account_role_refs(tx, cell["id"], cell_url, token.subject), version)
+    urls, ids = held_roles(tx, cell, cell_url, token.subject)
     return AccessContext(AccessKind.ACCOUNT, roles=urls, role_ids=ids, **common)
+
+
+def held_roles(tx: Transaction, cell: Mapping[str, Any], cell_url: str,
+               account: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`account_role_refs`, cached under the cell's authorization version."""
+    version = cell.get("auth_version")
+    return _cached(("account", cell["id"], version, account),
+                   lambda: account_role_refs(tx, cell["id"], cell_url, account), version)
 
 
 def _cached(key: tuple[object, ...], make: Callable[[], Any], version: object) -> Any:

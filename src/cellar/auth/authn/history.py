@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
+from cellar.storage.prepared import Prepared
 from cellar.storage.tables import auth_history
 from cellar.storage.uow import Transaction
 
@@ -19,9 +20,13 @@ class History:
     last_failed: int | None = None
 
 
+_LOAD = Prepared(select(H.c.last_authenticated, H.c.failed_count, H.c.last_failed)
+                 .where(H.c.account_id == bindparam("account")))
+
+
 def load(tx: Transaction, account_id: str) -> History:
-    row = tx.conn.execute(select(H).where(H.c.account_id == account_id)).first()
-    return History(row.last_authenticated, row.failed_count, row.last_failed) if row else History()
+    row = _LOAD.first(tx, account=account_id)
+    return History(row["last_authenticated"], row["failed_count"], row["last_failed"]) if row else History()
 
 
 def _save(tx: Transaction, cell_id: str, account_id: str, **values: object) -> None:
