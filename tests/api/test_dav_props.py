@@ -258,13 +258,15 @@ def test_propfind_main_box(client, box):
     assert set(responses(response)) == {f"{CELL_URL}__", f"{CELL_URL}__/col"}
 
 
-def test_propfind_hrefs_are_raw_names(client, box):
-    """Digest §3.2: child hrefs = parent href + ``/`` + the raw (not percent-encoded) name."""
+def test_propfind_hrefs_encode_what_a_uri_must(client, box):
+    """Digest §3.2: the real server writes child hrefs as parent href + ``/`` + the raw name. Cellar
+    percent-encodes each name as a URI path segment instead (RFC 3986; README), which WebDAV clients
+    need (``100%.txt``, ``a#b.txt``) and which decodes to the same name; ``+`` is left as it is."""
     must_mkcol(client, "col")
     must_put(client, "col/日本語.txt", b"x")
     must_put(client, "col/a+b", b"x")
     found = responses(propfind(client, "col", "1"))
-    assert set(found) == {url("col"), f"{BOX_URL}/col/日本語.txt", f"{BOX_URL}/col/a+b"}
+    assert set(found) == {url("col"), f"{BOX_URL}/col/%E6%97%A5%E6%9C%AC%E8%AA%9E.txt", f"{BOX_URL}/col/a+b"}
 
 
 def test_propfind_src_collection(client, tree):
@@ -602,3 +604,37 @@ def test_box_url_with_schema_token_ignores_the_acl(client, app_box):
 def test_put_and_propfind_agree_on_etag(client, box):
     response = put_file(client, "x.txt", b"x")
     assert propfind(client, "x.txt").headers["etag"] == response.headers["etag"]
+
+
+# --- hrefs are URIs (RFC 3986; issue: WebDAV for real clients) ------------------------------------------------
+
+ODD_NAMES = {"100%.txt": "100%25.txt", "a#b.txt": "a%23b.txt", "日本.txt": "%E6%97%A5%E6%9C%AC.txt",
+             "x[1]&y=2@z.txt": "x%5B1%5D&y=2@z.txt"}
+
+
+def test_hrefs_are_percent_encoded_and_lead_back_to_the_resource(client, tree):
+    """Personium writes names raw into hrefs; then rclone cannot list ``100%.txt`` and ``a#b.txt`` reads
+    as ``a``. Each name is a percent-encoded path segment (sub-delims, ``:`` and ``@`` stay)."""
+    must_mkcol(client, "odd")
+    for name, encoded in ODD_NAMES.items():
+        assert client.put(f"{BOX_PATH}/odd/{encoded}", content=name.encode(), headers=AUTH).status_code == 201
+    hrefs = set(responses(propfind(client, "odd", "1")))
+    assert hrefs == {url("odd")} | {f"{url('odd')}/{encoded}" for encoded in ODD_NAMES.values()}
+    for name, encoded in ODD_NAMES.items():
+        assert client.get(f"{BOX_PATH}/odd/{encoded}", headers=AUTH).content == name.encode()
+    assert set(responses(propfind(client, f"odd/{ODD_NAMES['日本.txt']}", "0"))) == {
+        f"{url('odd')}/%E6%97%A5%E6%9C%AC.txt"}
+
+
+def test_move_to_a_name_outside_ascii_answers_an_encoded_location(client, tree):
+    response = client.request("MOVE", f"{BOX_PATH}/f.txt",
+                              headers={**AUTH, "Destination": url("%E6%97%A5.txt")})
+    assert response.status_code == 201, response.text
+    assert response.headers["location"] == url("%E6%97%A5.txt")
+    assert client.get(f"{BOX_PATH}/%E6%97%A5.txt", headers=AUTH).content == b"0123456789"
+
+
+def test_proppatch_answers_the_encoded_href(client, tree):
+    assert client.put(f"{BOX_PATH}/a%23b.txt", content=b"x", headers=AUTH).status_code == 201
+    body = propertyupdate(set_xml='<x:note xmlns:x="urn:x">n</x:note>')
+    assert set(responses(proppatch(client, "a%23b.txt", body))) == {url("a%23b.txt")}

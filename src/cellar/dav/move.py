@@ -59,7 +59,7 @@ def move(tx: Transaction, blobs: BlobStore, target: BoxTarget, headers: MoveHead
         dest = tree.locate(tx, target.box, destination)
     moved = tree.move(tx, node, dest, max_children=max_children)
     target.emit(tx, node.kind, catalog.MOVE)
-    return Moved(existing is None, dest_target.url_of(destination), moved.etag)
+    return Moved(existing is None, dest_target.href_of(destination), moved.etag)
 
 
 def _parse(headers: MoveHeaders, target: BoxTarget, canonical: Callable[[str], str]) -> tuple[bool, tuple[str, ...]]:

@@ -57,7 +57,7 @@ def proppatch(tx: Transaction, target: BoxTarget, body: bytes) -> tuple[bytes, N
               [(key, None) for key, c in keyed if c.xml is None]
     updated = tree.set_props(tx, target.box, node, ordered)
     found = [etree.Element(f"{{{c.namespace}}}{c.name}") for c in changes if c not in missing]
-    response = davxml.response(target.url, found)
+    response = davxml.response(target.href, found)
     if missing:
         davxml.add_propstat(response, [etree.Element(f"{{{c.namespace}}}{c.name}") for c in missing],
                             "HTTP/1.1 404 Not Found")

@@ -18,7 +18,7 @@ from cellar.auth.access.endpoint_privileges import DAV_METHODS
 from cellar.auth.authn.roles import roles_by_id
 from cellar.dav import tree
 from cellar.dav import xml as davxml
-from cellar.dav.target import BoxTarget
+from cellar.dav.target import BoxTarget, segment
 from cellar.dav.tree import Kind, Node
 from cellar.storage.uow import Transaction
 from cellar.xml import DAV, PERSONIUM, parse, parse_body
@@ -51,7 +51,7 @@ def propfind(tx: Transaction, target: BoxTarget, body: bytes, depth_header: str 
     chain = target.located.chain
     children = tree.child_versions(tx, node) if depth == 1 and node.is_collection else []
     renderer = _target_acl_renderer(tx, target, children) if target.may("read-acl") else None
-    listing = Listing(target.url, chain, renderer)
+    listing = Listing(target.href, chain, renderer)
     listing.add_self()
     listing.add_children(children, lambda ids: tree.nodes_by_id(tx, ids))
     return listing.document(), node
@@ -62,7 +62,7 @@ def _target_acl_renderer(tx: Transaction, target: BoxTarget, children: list[tree
     role_ids = {ace.role_id for acl in listed_acls(target.located.chain, children) for ace in acl.aces
                 if ace.role_id}
     roles = {rid: (r.box, r.name) for rid, r in roles_by_id(tx, target.box.cell_id, role_ids).items()}
-    return acl_renderer(target.cell_request.url, target.box, target.url_of, roles)
+    return acl_renderer(target.cell_request.url, target.box, target.href_of, roles)
 
 
 def resource_type(kind: Kind) -> etree._Element:
@@ -108,6 +108,7 @@ class Listing:
     """The multistatus of one PROPFIND: the addressed resource, then (Depth 1) its children."""
 
     def __init__(self, url: str, chain: tuple[Node, ...], render_acl_of: AclRenderer | None) -> None:
+        """``url``: the href of the resource listed (percent-encoded)."""
         self.url = url
         self.chain = chain
         self.render_acl_of = render_acl_of
@@ -120,7 +121,7 @@ class Listing:
     def add_children(self, children: list[tree.Version], load: Callable[[list[str]], dict[str, Node]]) -> None:
         """The children's responses; ``load`` makes nodes of those not rendered at this version yet."""
         prefix = self.url + "/"
-        keys = [(node_id, version, prefix + name) for node_id, version, name, _ in children]
+        keys = [(node_id, version, prefix + segment(name)) for node_id, version, name, _ in children]
         missing = [key for key in keys if key not in _RESPONSES]
         if missing:
             nodes = load([key[0] for key in missing])

@@ -6,6 +6,7 @@ so that a caller without privileges learns nothing about the tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from cellar.auth.access.authorize import BoxGuard, allowed, authorize
 from cellar.auth.access.cell_request import CellRequest
@@ -39,6 +40,15 @@ class BoxTarget:
     @property
     def url(self) -> str:
         return self.url_of(self.path)
+
+    def href_of(self, names: tuple[str, ...] | list[str]) -> str:
+        """:meth:`url_of` as a URI (RFC 3986): each name percent-encoded as a path segment, for
+        multistatus hrefs and Location headers (a name may hold ``%``, ``#`` or any letter)."""
+        return "/".join((self.box_url, *map(segment, names)))
+
+    @property
+    def href(self) -> str:
+        return self.href_of(self.path)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -100,6 +110,15 @@ class BoxTarget:
 
     def not_found(self) -> PersoniumError:
         return PersoniumError("PR404-DV-0001", self.url)
+
+
+#: RFC 3986 pchar beside the unreserved characters: sub-delims, ":" and "@" stay as they are.
+_PCHAR = "!$&'()*+,;=:@"
+
+
+def segment(name: str) -> str:
+    """A resource name as a URI path segment (UTF-8, percent-encoded)."""
+    return quote(name, safe=_PCHAR)
 
 
 #: Personium's event category of each kind of box resource (``__src`` is a plain collection).
