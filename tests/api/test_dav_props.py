@@ -638,3 +638,21 @@ def test_proppatch_answers_the_encoded_href(client, tree):
     assert client.put(f"{BOX_PATH}/a%23b.txt", content=b"x", headers=AUTH).status_code == 201
     body = propertyupdate(set_xml='<x:note xmlns:x="urn:x">n</x:note>')
     assert set(responses(proppatch(client, "a%23b.txt", body))) == {url("a%23b.txt")}
+
+
+def test_propfind_is_indented_as_the_real_server_writes_it(client, tree):
+    """apiref 305/307: two spaces a level. Personium's Unit Manager reads a collection's type as
+    ``resourcetype.childNodes[1]`` in a DOM that keeps whitespace, which only indentation puts there."""
+    from xml.dom import minidom
+
+    from cellar.dav import xml as davxml
+
+    raw = propfind(client, "col", "1").content
+    compact = etree.fromstring(raw, etree.XMLParser(remove_blank_text=True))
+    assert davxml.document(compact) == raw  # fragments joined = the whole document indented at once
+    assert b"\n  <response>\n    <href>" in raw
+    kinds = []
+    for resourcetype in minidom.parseString(raw).getElementsByTagNameNS("DAV:", "resourcetype"):
+        if resourcetype.childNodes:
+            kinds.append(resourcetype.childNodes[1].localName)
+    assert kinds == ["collection", "collection"]  # col and col/sub; inner.txt has an empty resourcetype

@@ -10,6 +10,7 @@ from lxml import etree
 
 from cellar.auth.access.endpoint_privileges import DAV_METHODS
 from cellar.dav import tree
+from cellar.dav import xml as davxml
 from cellar.dav.target import BoxTarget
 from cellar.dav.tree import Kind, Node
 from cellar.errors import PersoniumError
@@ -85,4 +86,4 @@ def _refused(prop: etree._Element | None, description: str) -> MkcolRefused:
     error = etree.SubElement(propstat, f"{{{DAV}}}error")
     etree.SubElement(error, f"{{{DAV}}}valid-resourcetype")
     etree.SubElement(propstat, f"{{{DAV}}}responsedescription").text = description
-    return MkcolRefused(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    return MkcolRefused(davxml.document(root))

@@ -1,6 +1,9 @@
 """What PROPFIND shows of a box resource (apiref 305/307): live properties, the ACL (only to callers
 holding ``read-acl``), then the dead properties set by PROPPATCH.
 
+Documents are indented as the real server writes them (two spaces a level; Personium's own Unit
+Manager reads ``resourcetype.childNodes[1]``, which only indentation puts there).
+
 A listing of a large collection is mostly the same bytes as the last one: each resource's
 ``<response>`` is rendered once per node version and href (the ACL, which depends on ancestors and
 role names, is rendered apart and once per distinct ACL of a request), so a PROPFIND costs a query
@@ -88,19 +91,25 @@ def node_properties(node: Node, acl: etree._Element | None) -> list[etree._Eleme
     return props
 
 
-def _in_multistatus(element: etree._Element) -> bytes:
-    """How ``element`` is written as a child of the multistatus root (same namespace context)."""
+#: Where the ACL stands in a response: multistatus > response > propstat > prop > acl.
+_ACL_LEVEL = 4
+
+
+def _in_multistatus(element: etree._Element, level: int) -> bytes:
+    """How ``element`` is written as a descendant, at ``level``, of the indented multistatus root (same
+    namespace context), its line break and indentation first."""
     root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
     root.append(element)
+    etree.indent(element, space=davxml.INDENT, level=level)
     text = etree.tostring(root, encoding="utf-8")
     assert text.startswith(_OPEN) and text.endswith(_CLOSE)
-    return text[len(_OPEN):-len(_CLOSE)]
+    return b"\n" + davxml.INDENT.encode() * level + text[len(_OPEN):-len(_CLOSE)]
 
 
 def _render_response(node: Node, href: str) -> tuple[bytes, bytes]:
-    """The ``<response>`` before and after the place of the ACL."""
-    text = _in_multistatus(davxml.response(href, node_properties(node, etree.Element(f"{{{DAV}}}{_ACL_SLOT}"))))
-    head, _, tail = text.partition(f"<{_ACL_SLOT}/>".encode())
+    """The ``<response>`` before and after the place of the ACL (and the line the ACL would stand on)."""
+    text = _in_multistatus(davxml.response(href, node_properties(node, etree.Element(f"{{{DAV}}}{_ACL_SLOT}"))), 1)
+    head, _, tail = text.partition(b"\n" + davxml.INDENT.encode() * _ACL_LEVEL + f"<{_ACL_SLOT}/>".encode())
     return head, tail
 
 
@@ -137,7 +146,8 @@ class Listing:
         if key not in _RESPONSES:
             _remember(key, _render_response(node, href))
         head, tail = _RESPONSES[key]
-        acl = b"" if self.render_acl_of is None else _in_multistatus(self.render_acl_of(node.acl, ancestors))
+        acl = b"" if self.render_acl_of is None else _in_multistatus(self.render_acl_of(node.acl, ancestors),
+                                                                      _ACL_LEVEL)
         self.parts += (head, acl, tail)
 
     def _acl_of(self, text: str | None) -> bytes:
@@ -147,11 +157,11 @@ class Listing:
         acl = self._acls.get(text)
         if acl is None:
             own = Acl.from_json(text) if text else Acl()
-            acl = self._acls[text] = _in_multistatus(self.render_acl_of(own, self.chain))
+            acl = self._acls[text] = _in_multistatus(self.render_acl_of(own, self.chain), _ACL_LEVEL)
         return acl
 
     def document(self) -> bytes:
-        return b"".join((b"<?xml version='1.0' encoding='utf-8'?>\n", _OPEN, *self.parts, _CLOSE))
+        return b"".join((b"<?xml version='1.0' encoding='utf-8'?>\n", _OPEN, *self.parts, b"\n", _CLOSE))
 
 
 def acl_renderer(cell_url: str, box: tree.Box, url_of: Callable[[list[str]], str],

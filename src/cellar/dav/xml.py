@@ -13,6 +13,7 @@ from cellar.xml import DAV, PERSONIUM, parse_body
 
 NSMAP = {"D": DAV, "p": PERSONIUM}
 MULTISTATUS_TYPE = "application/xml;charset=utf-8"
+INDENT = "  "
 
 
 def creation_date(millis: int) -> str:
@@ -59,6 +60,13 @@ def multistatus(responses: Iterable[etree._Element]) -> bytes:
     root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
     for response in responses:
         root.append(response)
+    return document(root)
+
+
+def document(root: etree._Element) -> bytes:
+    """A DAV XML document laid out as the real server writes one: indented two spaces a level
+    (apiref 290, 305, 307), which clients walking ``childNodes`` depend on."""
+    etree.indent(root, space=INDENT)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
