@@ -16,7 +16,7 @@ CTL = f"{UNIT}__ctl/"
 CELL_SET = "/__ctl/Cell"
 PERSONIUM_VERSION = "1.8.4"
 #: notes §8.2: unauthenticated OPTIONS lists every method Personium supports.
-ALL_METHODS = "OPTIONS, GET, POST, PUT, DELETE, HEAD, MERGE, MKCOL, MOVE, PROPFIND, PROPPATCH, ACL"
+ALL_METHODS = "OPTIONS, GET, POST, PUT, DELETE, HEAD, MERGE, MKCOL, MOVE, COPY, PROPFIND, PROPPATCH, ACL"
 NO_AUTH_JSON = {"Accept": "application/json"}
 
 _ETAG = re.compile(r'^W/"(\d+)-(\d+)"$')

@@ -43,7 +43,7 @@ from tests.api._dav_support import (
 from tests.conftest import UNIT
 from tests.helpers import MASTER_AUTH, assert_error
 
-ALL_METHODS = "OPTIONS, GET, POST, PUT, DELETE, HEAD, MERGE, MKCOL, MOVE, PROPFIND, PROPPATCH, ACL"
+ALL_METHODS = "OPTIONS, GET, POST, PUT, DELETE, HEAD, MERGE, MKCOL, MOVE, COPY, PROPFIND, PROPPATCH, ACL"
 
 
 @pytest.fixture
@@ -421,8 +421,8 @@ def expected_allow(*methods: str) -> str:
 
 @pytest.mark.parametrize(("rel", "methods"), [
     ("", ("GET", "PUT", "DELETE", "MKCOL", "PROPFIND", "PROPPATCH", "ACL")),
-    ("col", ("GET", "PUT", "DELETE", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "ACL")),
-    ("f.txt", ("GET", "PUT", "DELETE", "MOVE", "PROPFIND", "PROPPATCH", "ACL")),
+    ("col", ("GET", "PUT", "DELETE", "MKCOL", "MOVE", "COPY", "PROPFIND", "PROPPATCH", "ACL")),
+    ("f.txt", ("GET", "PUT", "DELETE", "MOVE", "COPY", "PROPFIND", "PROPPATCH", "ACL")),
     ("od", ("GET", "DELETE", "MOVE", "PROPFIND", "PROPPATCH", "ACL")),
     ("svc", ("DELETE", "MOVE", "PROPFIND", "PROPPATCH", "ACL")),
     ("nosuch", ("GET", "PUT", "DELETE", "MKCOL", "PROPFIND", "PROPPATCH", "ACL")),

@@ -1083,6 +1083,8 @@ B_WRITE_CONTENT = _box(("write-content",), ("read",))
 B_BIND = _box(("bind",), ("unbind",))
 B_UNBIND = _box(("unbind",), ("bind",))
 B_MOVE = _box(("unbind", "bind"), ("bind",))
+# COPY (RFC 4918; Personium has none): read on the source, bind at the destination's parent (both: col).
+B_COPY = _box(("read", "bind"), ("read",))
 # PROPFIND shows the ACL only with read-acl as well (notes §4.2, §4.4; digest §3.3):
 B_READ_ACL = _box(("read-properties", "read-acl"), ("read-properties",))
 # DELETE {box} (recursive) needs the cell privilege ``box`` (notes §4.4, digest §6); the SCOPED token's
@@ -1109,6 +1111,7 @@ BOX_ENDPOINTS: dict[str, BoxEndpoint] = {
     "file DELETE": BoxEndpoint("DELETE", FILE, 204, B_UNBIND, node="col"),
     "missing POST": BoxEndpoint("POST", "col/missing", 404, _box(("write",), ("read",)), node="col"),
     "file MOVE": BoxEndpoint("MOVE", FILE, 201, B_MOVE, node="col", headers={"Destination": box_url("col/g.txt")}),
+    "file COPY": BoxEndpoint("COPY", FILE, 201, B_COPY, node="col", headers={"Destination": box_url("col/g.txt")}),
     "box GET": BoxEndpoint("GET", "", 200, B_READ, node="", other_node="col"),
     "box PROPFIND": BoxEndpoint("PROPFIND", "", 207, B_READ_PROPERTIES, node="", other_node="col",
                                 body=PROPFIND_BODY, headers=DEPTH_0),
@@ -1334,6 +1337,18 @@ BOX_MATRIX: list[tuple[str, Caller, int, str | None]] = [
     ("file MOVE",                        ROOT,             201, None),
     ("file MOVE",                        ALL,              201, None),
     ("file MOVE",                        OWNER_ALL,        201, None),
+    ("file COPY",                        ANON,             401, AUTH_REQUIRED),
+    ("file COPY",                        MASTER,           201, None),
+    ("file COPY",                        OWNER,            403, LACKING),
+    ("file COPY",                        EXACT,            201, None),
+    ("file COPY",                        LOWER,            403, LACKING),
+    ("file COPY",                        OTHER,            403, LACKING),
+    ("file COPY",                        SCOPED,           201, None),
+    ("file COPY",                        VISITOR,          201, None),
+    ("file COPY",                        VISITOR_WITHOUT,  403, LACKING),
+    ("file COPY",                        ROOT,             201, None),
+    ("file COPY",                        ALL,              201, None),
+    ("file COPY",                        OWNER_ALL,        201, None),
 
     # box GET: GET {box} — read on the box root (200 JSON)
     ("box GET",                          ANON,             401, AUTH_REQUIRED),
@@ -1526,6 +1541,7 @@ def test_box_matrix_covers_the_dav_methods() -> None:
     main = {name: BOX_ENDPOINTS[name] for name in BOX_MAIN}
     assert set(DAV_METHODS) <= {endpoint.method for endpoint in main.values()}
     special = {"file PUT existing": (DAV_PUT_EXISTING,), "file MOVE": (DAV_METHODS["MOVE"], DAV_MOVE_DESTINATION[0]),
+               "file COPY": (DAV_METHODS["COPY"], DAV_MOVE_DESTINATION[0]),
                "box DELETE": (BOX_ROOT_DELETE,)}
     for name, endpoint in main.items():
         assert endpoint.grants.need == special.get(name, (DAV_METHODS[endpoint.method],)), name

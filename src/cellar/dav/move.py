@@ -20,7 +20,7 @@ from cellar.storage.uow import Transaction
 
 @dataclass(frozen=True)
 class MoveHeaders:
-    """The request headers MOVE reads, as sent."""
+    """The request headers MOVE (and COPY) read, as sent."""
 
     destination: str | None
     overwrite: str | None
@@ -44,28 +44,38 @@ def move(tx: Transaction, blobs: BlobStore, target: BoxTarget, headers: MoveHead
         target.authorize(DAV_MISSING_WRITE)
         raise PersoniumError("PR400-DV-0015")
     node = target.detachable(DAV_METHODS["MOVE"])
-    overwrite, destination = _parse(headers, target, canonical)
+    overwrite, destination, _ = parse_transfer(headers, target, canonical)
     if node.kind is Kind.SOURCE:
         raise PersoniumError("PR400-DV-0011")
     if not node.if_match(headers.if_match):
         raise PersoniumError("PR412-DV-0001")
-    dest = tree.locate(tx, target.box, destination)
-    dest_target = target.elsewhere(dest)
-    existing = check_destination(dest, node, overwrite)
-    dest_target.authorize(DAV_MOVE_DESTINATION[0], on_parent=True)
-    if existing is not None:
-        dest_target.authorize(DAV_MOVE_DESTINATION[1], on_parent=True)
-        tree.remove(tx, blobs, existing)
-        dest = tree.locate(tx, target.box, destination)
-    moved = tree.move(tx, node, dest, max_children=max_children)
+    dest_target, replaced = take_destination(tx, blobs, target, node, destination, overwrite)
+    moved = tree.move(tx, node, dest_target.located, max_children=max_children)
     target.emit(tx, node.kind, catalog.MOVE)
-    return Moved(existing is None, dest_target.href_of(destination), moved.etag)
+    return Moved(not replaced, dest_target.href, moved.etag)
 
 
-def _parse(headers: MoveHeaders, target: BoxTarget, canonical: Callable[[str], str]) -> tuple[bool, tuple[str, ...]]:
-    depth = headers.depth
-    if depth is not None and depth.lower() != "infinity":
-        raise PersoniumError("PR400-DV-0003", depth)
+def take_destination(tx: Transaction, blobs: BlobStore, target: BoxTarget, node: Node,
+                     destination: tuple[str, ...], overwrite: bool) -> tuple[BoxTarget, bool]:
+    """MOVE's and COPY's destination, validated and authorized: ``bind`` at its parent, and ``unbind``
+    too when a file there is overwritten (it is removed here). True if one was."""
+    dest = tree.locate(tx, target.box, destination)
+    existing = check_destination(dest, node, overwrite)
+    target.elsewhere(dest).authorize(DAV_MOVE_DESTINATION[0], on_parent=True)
+    if existing is None:
+        return target.elsewhere(dest), False
+    target.elsewhere(dest).authorize(DAV_MOVE_DESTINATION[1], on_parent=True)
+    tree.remove(tx, blobs, existing)
+    return target.elsewhere(tree.locate(tx, target.box, destination)), True
+
+
+def parse_transfer(headers: MoveHeaders, target: BoxTarget, canonical: Callable[[str], str],
+                   depths: tuple[str, ...] = ("infinity",)) -> tuple[bool, tuple[str, ...], str]:
+    """MOVE's and COPY's headers: Overwrite (``F`` unless ``T``), the Destination's path in the box,
+    and the Depth (one of ``depths``; infinity when absent)."""
+    depth = (headers.depth or "infinity").lower()
+    if depth not in depths:
+        raise PersoniumError("PR400-DV-0003", headers.depth)
     overwrite = headers.overwrite or "F"
     if overwrite.upper() not in ("T", "F"):
         raise PersoniumError("PR400-DV-0009", "Overwrite", overwrite)
@@ -74,7 +84,7 @@ def _parse(headers: MoveHeaders, target: BoxTarget, canonical: Callable[[str], s
         raise PersoniumError("PR400-DV-0010", "Destination")
     if destination == target.url:
         raise PersoniumError("PR403-DV-0005", destination)
-    return overwrite.upper() == "T", _destination_path(canonical(destination), destination, target)
+    return overwrite.upper() == "T", _destination_path(canonical(destination), destination, target), depth
 
 
 def _destination_path(destination: str, given: str, target: BoxTarget) -> tuple[str, ...]:

@@ -388,6 +388,29 @@ def move(tx: Transaction, node: Node, target: Located, *, max_children: int = MA
     return replace(node, parent_id=new_parent.id, name=target.missing[0])
 
 
+def copy(tx: Transaction, blobs: BlobStore, node: Node, target: Located, *, deep: bool,
+         max_children: int = MAX_CHILDREN) -> Node:
+    """A new resource at ``target`` (validated by the caller, any file there removed) with the node's
+    body and dead properties, not its ACL; a collection with its members too when ``deep``."""
+    _check_room(tx, target, collection=node.is_collection, max_children=max_children)
+    members = list(subtree(tx, node)) if node.is_collection and deep else []
+    if node.is_collection and target.depth + (_height(tx, node) if deep else 0) > MAX_DEPTH:
+        raise PersoniumError("PR400-DV-0008")
+    top = _duplicate(tx, blobs, node, target.box, target.deepest.id, target.missing[0])
+    new_ids = {node.id: top.id}
+    for member in members:  # level by level: a parent is copied before its members
+        new_ids[member.id] = _duplicate(tx, blobs, member, target.box, new_ids[member.parent_id], member.name).id
+    return top
+
+
+def _duplicate(tx: Transaction, blobs: BlobStore, node: Node, box: Box, parent_id: str, name: str) -> Node:
+    values: dict[str, Any] = {"props": orjson.dumps(node.props).decode() if node.props else None}
+    if node.kind is Kind.FILE:
+        values |= {"content_type": node.content_type, "content_length": node.content_length,
+                   "blob_id": blobs.copy(tx, node.blob_id) if node.blob_id else None}
+    return _insert(tx, box, parent_id, name, node.kind, **values)
+
+
 def _height(tx: Transaction, node: Node) -> int:
     height, level = 0, [node.id]
     while True:

@@ -21,7 +21,7 @@ from cellar.dav.options import DAV_CLASSES
 from cellar.errors import PersoniumError
 from cellar.http.errors import error_response
 
-ALL_METHODS = "OPTIONS, GET, POST, PUT, DELETE, HEAD, MERGE, MKCOL, MOVE, PROPFIND, PROPPATCH, ACL"
+ALL_METHODS = "OPTIONS, GET, POST, PUT, DELETE, HEAD, MERGE, MKCOL, MOVE, COPY, PROPFIND, PROPPATCH, ACL"
 #: apiref/003: a URL of at most 50 KB and headers of at most 4096 bytes each — except Authorization,
 #: which must hold a trans-cell token (a signed SAML assertion with its certificate, ~4-6 KB).
 MAX_URL_BYTES = 50 * 1024

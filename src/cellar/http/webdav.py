@@ -16,6 +16,7 @@ from cellar.dav import delete as deletion
 from cellar.dav import files
 from cellar.dav import xml as davxml
 from cellar.dav.acl import set_acl
+from cellar.dav.copy import copy as copy_resource
 from cellar.dav.mkcol import MkcolRefused
 from cellar.dav.mkcol import mkcol as make_collection
 from cellar.dav.move import MoveHeaders
@@ -109,6 +110,15 @@ def move(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
                                                                          "ETag": moved.etag})
 
 
+def copy(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
+    h, services = ex.headers, ex.ctx.services
+    headers = MoveHeaders(h.get("destination"), h.get("overwrite"), h.get("depth"), h.get("if-match"))
+    copied = copy_resource(tx, services.blobs, target, headers, services.urls.canonical,
+                           services.settings.dav_max_children)
+    return Response(status_code=201 if copied.created else 204, headers={"Location": copied.location,
+                                                                          "ETag": copied.etag})
+
+
 def propfind(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
     document, node = list_properties(tx, target, _xml(ex), ex.headers.get("depth"))
     return Response(document, status_code=207, media_type=davxml.MULTISTATUS_TYPE, headers={"ETag": node.etag})
@@ -134,7 +144,7 @@ def _xml(ex: Exchange) -> bytes:
 
 
 HANDLERS: dict[str, Handler] = {
-    "GET": get, "HEAD": get, "POST": post, "PUT": put, "MKCOL": mkcol, "DELETE": delete, "MOVE": move,
+    "GET": get, "HEAD": get, "POST": post, "PUT": put, "MKCOL": mkcol, "DELETE": delete, "MOVE": move, "COPY": copy,
     "PROPFIND": propfind, "PROPPATCH": proppatch, "ACL": acl, "OPTIONS": options,
 }
 

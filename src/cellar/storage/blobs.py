@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, literal, select, update
 
 from cellar import clock
 from cellar.storage.engine import Storage
@@ -72,6 +72,10 @@ class BlobStore(Protocol):
     def discard(self, blob_id: str) -> None: ...
 
     def link(self, tx: Transaction, blob_id: str) -> None: ...
+
+    def copy(self, tx: Transaction, blob_id: str) -> str:
+        """A new body with the same bytes, written (linked) in the caller's transaction."""
+        ...
 
     def release(self, tx: Transaction, blob_ids: Iterable[str]) -> None: ...
 
@@ -156,6 +160,16 @@ class TableBlobStore:
                                                               dav_blobs.c.lease_until.is_not(None))).rowcount
         if dropped:  # not if it was linked meanwhile (the request committed just as it was cancelled)
             self._purge([blob_id])
+
+    def copy(self, tx: Transaction, blob_id: str) -> str:
+        copied = new_id()
+        header = select(literal(copied), dav_blobs.c.cell_id, dav_blobs.c.size, dav_blobs.c.chunk_size,
+                        literal(None)).where(dav_blobs.c.id == blob_id)
+        tx.conn.execute(insert(dav_blobs).from_select(["id", "cell_id", "size", "chunk_size", "lease_until"], header))
+        chunks = select(literal(copied), dav_blob_chunks.c.seq, dav_blob_chunks.c.data).where(
+            dav_blob_chunks.c.blob_id == blob_id)
+        tx.conn.execute(insert(dav_blob_chunks).from_select(["blob_id", "seq", "data"], chunks))
+        return copied
 
     def link(self, tx: Transaction, blob_id: str) -> None:
         """Make the staged blob permanent, in the transaction that points a node at it."""

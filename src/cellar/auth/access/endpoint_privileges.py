@@ -41,13 +41,13 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 #: Box resources (box root, collections, files; notes §4.4). PUT, MKCOL, DELETE and MOVE need their
-#: privilege on the **parent** collection (PUT on an existing file needs ``write-content`` on it;
-#: MOVE also needs ``bind`` on the destination's parent); a resource that does not exist is judged
-#: by its ancestors' ACLs.
+#: privilege on the **parent** collection (PUT on an existing file needs ``write-content`` on it);
+#: MOVE and COPY also need ``bind`` on the destination's parent, COPY ``read`` on its source; a
+#: resource that does not exist is judged by its ancestors' ACLs.
 DAV_METHODS: dict[str, str] = {
     "GET": "read", "HEAD": "read", "OPTIONS": "read", "POST": "write",
     "PROPFIND": "read-properties", "PROPPATCH": "write-properties", "ACL": "write-acl",
-    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind",
+    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind", "COPY": "read",
 }
 DAV_PUT_EXISTING = "write-content"
 #: (bind, unbind) on the destination's parent; unbind only when a file there is overwritten.
