@@ -27,9 +27,11 @@ lint: $(BIN)/cellar
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Programs the tests run: xmlsec1 checks our SAML signatures independently (Debian package if missing).
+# Programs the tests run (Debian packages if missing): xmlsec1 checks our SAML signatures independently;
+# rclone is a WebDAV client people mount boxes with.
 test-tools:
 	command -v xmlsec1 >/dev/null || scripts/apt-install xmlsec1
+	command -v rclone >/dev/null || scripts/apt-install rclone
 
 bench: $(BIN)/cellar
 	$(BIN)/python bench/unit.py
