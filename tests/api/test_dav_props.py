@@ -656,3 +656,21 @@ def test_propfind_is_indented_as_the_real_server_writes_it(client, tree):
         if resourcetype.childNodes:
             kinds.append(resourcetype.childNodes[1].localName)
     assert kinds == ["collection", "collection"]  # col and col/sub; inner.txt has an empty resourcetype
+
+
+def test_a_property_in_no_namespace_is_kept_and_listed_as_such(client, tree):
+    """RFC 4918 §4.3 allows it (litmus ``propnullns``); it must come back with ``xmlns=""``, or a client
+    would read it as a DAV: property under the multistatus's default namespace."""
+    body = ('<propertyupdate xmlns="DAV:"><set><prop><plain xmlns="">value<inner>x</inner></plain></prop></set>'
+            '</propertyupdate>')
+    answer = proppatch(client, "f.txt", body)
+    assert answer.status_code == 207, answer.text
+    assert [e.tag for e in responses(answer)[url("f.txt")]] == ["plain"]
+    listed = propfind(client, "f.txt", "0").content
+    assert b'<plain xmlns="">value<inner>x</inner></plain>' in listed
+    plain = responses(propfind(client, "f.txt", "0"))[url("f.txt")].find("plain")
+    assert plain is not None and plain.text == "value" and plain.find("inner").text == "x"
+    removed = proppatch(client, "f.txt", '<propertyupdate xmlns="DAV:"><remove><prop><plain xmlns=""/></prop>'
+                                         '</remove></propertyupdate>')
+    assert removed.status_code == 207
+    assert responses(propfind(client, "f.txt", "0"))[url("f.txt")].find("plain") is None

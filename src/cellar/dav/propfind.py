@@ -32,6 +32,7 @@ _EXTENSION = {Kind.ODATA: "odata", Kind.SERVICE: "service", Kind.STREAM: "stream
 _OPEN = b'<multistatus xmlns="DAV:">'
 _CLOSE = b"</multistatus>"
 _ACL_SLOT = "cellar-acl-slot"
+_DEAD_SLOT = "cellar-dead-slot-"
 #: Rendered responses, keyed by (node id, version, href): a version names one state of a node. A
 #: plain dict, oldest out first when full: a listing reads a thousand entries, so per-entry
 #: bookkeeping would cost more than it saves.
@@ -87,8 +88,18 @@ def node_properties(node: Node, acl: etree._Element | None) -> list[etree._Eleme
         props.append(davxml.text_element(f"{{{DAV}}}getcontenttype", node.content_type or DEFAULT_CONTENT_TYPE))
     if acl is not None:
         props.append(acl)
-    props += [parse(xml.encode()) for xml in node.props.values()]
+    # Dead properties go in as their places: their values are written exactly as they were set (the
+    # indentation of the document must not reach into mixed content).
+    props += [etree.Element(f"{{{DAV}}}{_DEAD_SLOT}{index}") for index in range(len(node.props))]
     return props
+
+
+def _dead(xml: str) -> bytes:
+    """A dead property as stored, in the multistatus's namespace context (``xmlns=""`` if it has none)."""
+    element = parse(xml.encode())
+    if not etree.QName(element).namespace:
+        element = davxml.in_no_namespace(element)
+    return davxml.written(etree.tostring(element, encoding="utf-8"))
 
 
 #: Where the ACL stands in a response: multistatus > response > propstat > prop > acl.
@@ -101,7 +112,7 @@ def _in_multistatus(element: etree._Element, level: int) -> bytes:
     root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
     root.append(element)
     etree.indent(element, space=davxml.INDENT, level=level)
-    text = etree.tostring(root, encoding="utf-8")
+    text = davxml.written(etree.tostring(root, encoding="utf-8"))
     assert text.startswith(_OPEN) and text.endswith(_CLOSE)
     return b"\n" + davxml.INDENT.encode() * level + text[len(_OPEN):-len(_CLOSE)]
 
@@ -109,6 +120,8 @@ def _in_multistatus(element: etree._Element, level: int) -> bytes:
 def _render_response(node: Node, href: str) -> tuple[bytes, bytes]:
     """The ``<response>`` before and after the place of the ACL (and the line the ACL would stand on)."""
     text = _in_multistatus(davxml.response(href, node_properties(node, etree.Element(f"{{{DAV}}}{_ACL_SLOT}"))), 1)
+    for index, xml in enumerate(node.props.values()):
+        text = text.replace(f"<{_DEAD_SLOT}{index}/>".encode(), _dead(xml), 1)
     head, _, tail = text.partition(b"\n" + davxml.INDENT.encode() * _ACL_LEVEL + f"<{_ACL_SLOT}/>".encode())
     return head, tail
 

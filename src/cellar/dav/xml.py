@@ -56,6 +56,34 @@ def depth(value: str | None, missing: int | None) -> int:
     raise PersoniumError("PR400-DV-0003", "null" if value is None else value)
 
 
+#: lxml cannot write ``xmlns=""``, which an element in no namespace needs inside the multistatus (whose
+#: default namespace is DAV:): such elements are built in this namespace, renamed on the way out.
+_NO_NAMESPACE = "urn:x-cellar:no-namespace"
+
+
+def property_element(namespace: str, name: str) -> etree._Element:
+    """An empty property element; ``namespace`` "" is no namespace (RFC 4918 allows such properties)."""
+    if namespace:
+        return etree.Element(f"{{{namespace}}}{name}")
+    return etree.Element(f"{{{_NO_NAMESPACE}}}{name}", nsmap={None: _NO_NAMESPACE})
+
+
+def in_no_namespace(element: etree._Element) -> etree._Element:
+    """A stored property in no namespace, its un-namespaced descendants with it, ready for a multistatus."""
+    for node in element.iter():
+        if isinstance(node.tag, str) and not etree.QName(node).namespace:
+            node.tag = f"{{{_NO_NAMESPACE}}}{node.tag}"
+    copied = etree.Element(element.tag, attrib=dict(element.attrib), nsmap={None: _NO_NAMESPACE})
+    copied.text = element.text
+    copied.extend(list(element))
+    return copied
+
+
+def written(text: bytes) -> bytes:
+    """Serialized DAV XML with the placeholder namespace written as no namespace."""
+    return text.replace(f' xmlns="{_NO_NAMESPACE}"'.encode(), b' xmlns=""')
+
+
 def multistatus(responses: Iterable[etree._Element]) -> bytes:
     root = etree.Element(f"{{{DAV}}}multistatus", nsmap={None: DAV})
     for response in responses:
@@ -67,7 +95,7 @@ def document(root: etree._Element) -> bytes:
     """A DAV XML document laid out as the real server writes one: indented two spaces a level
     (apiref 290, 305, 307), which clients walking ``childNodes`` depend on."""
     etree.indent(root, space=INDENT)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return written(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
 def response(href: str, props: Iterable[etree._Element], status: str = "HTTP/1.1 200 OK") -> etree._Element:
