@@ -28,21 +28,19 @@ def copy(tx: Transaction, blobs: BlobStore, target: BoxTarget, headers: MoveHead
         raise PersoniumError("PR400-DV-0015")
     if node.kind is Kind.SOURCE:
         raise PersoniumError("PR400-DV-0011")
-    deep = depth == "infinity"
-    _refuse_special(tx, node, deep)
+    members = list(tree.subtree(tx, node)) if node.is_collection and depth == "infinity" else []
+    _refuse_special(node, members)
     if not node.if_match(headers.if_match):
         raise PersoniumError("PR412-DV-0001")
     dest_target, replaced = take_destination(tx, blobs, target, node, destination, overwrite)
-    copied = tree.copy(tx, blobs, node, dest_target.located, deep=deep, max_children=max_children)
+    copied = tree.copy(tx, blobs, node, members, dest_target.located, max_children=max_children)
     dest_target.emit(tx, node.kind, catalog.CREATE if node.kind is Kind.FILE else catalog.MKCOL)
     return Moved(not replaced, dest_target.href, copied.etag)
 
 
-def _refuse_special(tx: Transaction, node: Node, deep: bool) -> None:
+def _refuse_special(node: Node, members: list[Node]) -> None:
     """OData, service and stream collections hold more than WebDAV resources (entities, scripts,
     messages): copying them is not offered, nor copying a collection that holds one."""
-    kinds = {node.kind, *(member.kind for member in tree.subtree(tx, node))} if node.is_collection and deep \
-        else {node.kind}
-    special = sorted(kind.value for kind in kinds & SPECIAL)
+    special = sorted(kind.value for kind in {node.kind, *(member.kind for member in members)} & SPECIAL)
     if special:
         raise PersoniumError("PR501-MC-0002", f"COPY of {special[0]}")

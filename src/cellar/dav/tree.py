@@ -388,17 +388,19 @@ def move(tx: Transaction, node: Node, target: Located, *, max_children: int = MA
     return replace(node, parent_id=new_parent.id, name=target.missing[0])
 
 
-def copy(tx: Transaction, blobs: BlobStore, node: Node, target: Located, *, deep: bool,
+def copy(tx: Transaction, blobs: BlobStore, node: Node, members: list[Node], target: Located, *,
          max_children: int = MAX_CHILDREN) -> Node:
     """A new resource at ``target`` (validated by the caller, any file there removed) with the node's
-    body and dead properties, not its ACL; a collection with its members too when ``deep``."""
+    body and dead properties, not its ACL, and copies of ``members`` (its :func:`subtree`, or none)."""
     _check_room(tx, target, collection=node.is_collection, max_children=max_children)
-    members = list(subtree(tx, node)) if node.is_collection and deep else []
-    if node.is_collection and target.depth + (_height(tx, node) if deep else 0) > MAX_DEPTH:
+    depth = {node.id: 0}
+    for member in members:  # level by level: a parent comes before its members
+        depth[member.id] = depth[member.parent_id] + 1
+    if node.is_collection and target.depth + max(depth.values()) > MAX_DEPTH:
         raise PersoniumError("PR400-DV-0008")
     top = _duplicate(tx, blobs, node, target.box, target.deepest.id, target.missing[0])
     new_ids = {node.id: top.id}
-    for member in members:  # level by level: a parent is copied before its members
+    for member in members:
         new_ids[member.id] = _duplicate(tx, blobs, member, target.box, new_ids[member.parent_id], member.name).id
     return top
 

@@ -66,19 +66,27 @@ def _master(token: str, unit_user: str | None, master_token: str | None) -> Acce
     return None
 
 
-def unit_access(env: AuthEnv, authorization: str | None, unit_user: str | None) -> AccessContext:
-    """Unit-level APIs: master token, unit user tokens (UUT) and ``AU~`` tokens."""
+def _bearer(env: AuthEnv, authorization: str | None, unit_user: str | None,
+            basic: AccessContext) -> AccessContext | str:
+    """The Bearer token to judge, or already the answer: none for no header, ``basic`` for Basic
+    credentials, an error for any other scheme, the master token's access."""
     parts = _split(authorization)
     if parts is None:
         return ANONYMOUS
     scheme, token = parts
     if scheme == "Basic":
-        return _invalid("PR401-AU-0011")
+        return basic
     if scheme != "Bearer":
         return _invalid("PR401-AU-0003")
     master = _master(token, unit_user, env.master_token)
-    if master is not None:
-        return master
+    return master if master is not None else token
+
+
+def unit_access(env: AuthEnv, authorization: str | None, unit_user: str | None) -> AccessContext:
+    """Unit-level APIs: master token, unit user tokens (UUT) and ``AU~`` tokens."""
+    token = _bearer(env, authorization, unit_user, basic=_invalid("PR401-AU-0011"))
+    if isinstance(token, AccessContext):
+        return token
     kind = TokenKind.of(token)
     if kind is TokenKind.UNIT_LOCAL_UNIT_USER:
         return _unit_local(env, token)
@@ -92,17 +100,10 @@ def unit_access(env: AuthEnv, authorization: str | None, unit_user: str | None) 
 def cell_access(env: AuthEnv, tx: Transaction, cell: Mapping[str, Any], authorization: str | None,
                 unit_user: str | None) -> AccessContext:
     """Cell-level and box-level APIs: every token kind, judged against this cell."""
-    parts = _split(authorization)
-    if parts is None:
-        return ANONYMOUS
-    scheme, token = parts
-    if scheme == "Basic":
-        return AccessContext(AccessKind.INVALID, error_code="PR401-AU-0001", basic=True)
-    if scheme != "Bearer":
-        return _invalid("PR401-AU-0003")
-    master = _master(token, unit_user, env.master_token)
-    if master is not None:
-        return master
+    token = _bearer(env, authorization, unit_user,
+                    basic=AccessContext(AccessKind.INVALID, error_code="PR401-AU-0001", basic=True))
+    if isinstance(token, AccessContext):
+        return token
     kind = TokenKind.of(token)
     if kind is None:
         return _trans_cell(env, token, unit_user, cell=(tx, cell))
