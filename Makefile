@@ -28,10 +28,12 @@ lint: $(BIN)/cellar
 	$(BIN)/mypy
 
 # Programs the tests run (Debian packages if missing): xmlsec1 checks our SAML signatures independently;
-# rclone is a WebDAV client people mount boxes with.
+# rclone and cadaver are WebDAV clients people reach boxes with; litmus tests WebDAV servers.
 test-tools:
 	command -v xmlsec1 >/dev/null || scripts/apt-install xmlsec1
 	command -v rclone >/dev/null || scripts/apt-install rclone
+	command -v cadaver >/dev/null || scripts/apt-install cadaver
+	command -v litmus >/dev/null || scripts/apt-install litmus
 
 bench: $(BIN)/cellar
 	$(BIN)/python bench/unit.py

@@ -82,3 +82,24 @@ def test_acl_curl_of_apiref_315_opens_a_collection_to_everyone(box: str) -> None
     assert response.status_code == 200, response.text
     assert httpx.get(url).content == b"hello"
     assert httpx.put(url, content=b"changed").status_code == 401
+
+
+def test_the_unit_manager_finds_collections_in_a_box_listing(box: str) -> None:
+    """personium/app-uc-unit-manager reads a child's kind as ``resourcetype.childNodes[1]`` of the
+    PROPFIND answer in the browser's DOM, which keeps whitespace: only the real server's indentation puts
+    an element there (issue "WebDAV for real clients": its box view hung on a compact answer)."""
+    from xml.dom import minidom
+
+    odata = ('<D:mkcol xmlns:D="DAV:" xmlns:p="urn:x-personium:xmlns"><D:set><D:prop><D:resourcetype>'
+             '<D:collection/><p:odata/></D:resourcetype></D:prop></D:set></D:mkcol>')
+    assert httpx.request("MKCOL", f"{box}data", headers=AUTH, content=odata).status_code == 201
+    assert httpx.put(f"{box}note.txt", headers=AUTH, content=b"n").status_code == 201
+    answer = httpx.request("PROPFIND", box, headers={**AUTH, "Depth": "1"})
+    assert answer.status_code == 207
+    kinds = {}
+    for response in minidom.parseString(answer.content).getElementsByTagNameNS("DAV:", "response"):
+        href = response.getElementsByTagNameNS("DAV:", "href")[0].firstChild.data
+        resourcetype = response.getElementsByTagNameNS("DAV:", "resourcetype")[0]
+        kinds[href.rsplit("/", 1)[-1]] = resourcetype.childNodes[1].localName if resourcetype.childNodes else None
+    assert kinds == {"box1": "collection", "collection1": "collection", "data": "collection",
+                     "note.txt": None}
