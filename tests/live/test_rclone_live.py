@@ -94,3 +94,26 @@ def test_basic_credentials(remote, files):
     assert httpx.request("ACL", remote["RCLONE_CONFIG_BOX_URL"] + "data", headers=AUTH,
                          content=acl).status_code == 200
     rclone(basic, "check", "--download", str(files), "box:data")
+
+
+def test_two_hundred_small_files_and_one_of_50_mb(remote, tmp_path):
+    source = tmp_path / "many"
+    source.mkdir()
+    for index in range(200):
+        (source / f"small-{index:03}.txt").write_bytes(os.urandom(100 + index))
+    (source / "large.bin").write_bytes(os.urandom(50 * 1024 * 1024))
+    rclone(remote, "copy", "--transfers", "8", str(source), "box:many")
+    rclone(remote, "check", "--download", str(source), "box:many")
+    (source / "small-000.txt").write_bytes(b"changed")
+    (source / "small-001.txt").unlink()
+    rclone(remote, "sync", str(source), "box:many")
+    rclone(remote, "check", "--download", str(source), "box:many")
+    assert len(rclone(remote, "lsf", "box:many").split()) == 200
+
+
+def test_a_name_with_a_space_is_refused_by_personiums_name_rule(remote, files):
+    (files / "with space.txt").write_bytes(b"s")
+    failed = subprocess.run(["rclone", "copy", str(files), "box:data"], env={**os.environ, **remote},
+                            capture_output=True, text=True, timeout=120)
+    assert failed.returncode != 0 and "PR403-DV-0004" in failed.stderr  # Resource name is invalid
+    assert sorted(rclone(remote, "lsf", "-R", "--files-only", "box:data").split()) == sorted(NAMES)
