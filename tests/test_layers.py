@@ -12,10 +12,12 @@ FORBIDDEN = {
     "odata": ("starlette", "cellar.http", "uvicorn"),
     "ctl": ("starlette", "cellar.http", "uvicorn"),
     "dav": ("starlette", "cellar.http", "uvicorn"),
+    "userdata": ("starlette", "cellar.http", "uvicorn", "cellar.ctl", "cellar.dav"),
     "unit": ("starlette", "cellar.http", "uvicorn"),
     "auth": ("starlette", "cellar.http", "uvicorn"),
     "events": ("starlette", "cellar.http", "uvicorn", "sqlalchemy"),
-    "storage": ("starlette", "cellar.http", "cellar.ctl", "cellar.unit", "cellar.odata", "uvicorn"),
+    "storage": ("starlette", "cellar.http", "cellar.ctl", "cellar.unit", "cellar.odata", "cellar.userdata",
+                "uvicorn"),
 }
 
 

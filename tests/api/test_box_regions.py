@@ -2,8 +2,9 @@
 (``cellar.dav.regions``): plain WebDAV (the box root, plain collections, a service's ``__src``, and a
 special collection itself for the WebDAV methods), or an OData, service or stream collection.
 
-User OData, the script engine and streams arrive with their own issues: inside those collections a
-caller gets 501 ``PR501-MC-0002`` naming the kind, and only once authorized (nothing leaks)."""
+Inside an OData collection the user OData service answers (``tests/api/test_user_odata.py``). The script
+engine and streams arrive with their own issues: inside those collections a caller gets 501
+``PR501-MC-0002`` naming the kind, and only once authorized (nothing leaks)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,7 @@ def box(client):
         must_mkcol(client, name, kind)
 
 
-@pytest.mark.parametrize(("rel", "kind"), [("od/Entity", "col.odata"), ("od/Entity('x')/Nav", "col.odata"),
-                                           ("od/$metadata", "col.odata"), ("svc/hello", "col.svc"),
-                                           ("st/queue", "col.stream")])
+@pytest.mark.parametrize(("rel", "kind"), [("svc/hello", "col.svc"), ("st/queue", "col.stream")])
 def test_inside_a_special_collection_is_its_kind(client, box, rel, kind):
     for method in ("GET", "POST", "PUT", "DELETE"):
         response = client.request(method, path(rel), content=b"{}", headers=with_auth())
@@ -48,10 +47,14 @@ def test_inside_a_special_collection_authorization_comes_first(client, box, rel)
     assert_error(get(client, rel, auth={}), 401, "PR401-AU-0001")
 
 
+def test_inside_an_odata_collection_is_user_odata(client, box):
+    assert_error(get(client, "od/Entity"), 404, "PR404-OD-0001")  # no such entity set (yet)
+    assert get(client, "od/$metadata").headers["content-type"] == "application/xml;charset=utf-8"
+
+
 def test_an_odata_collection_itself_answers_get_as_odata(client, box):
     """Its URL's GET is the service document (user OData); WebDAV methods stay WebDAV's."""
-    body = assert_error(get(client, "od"), 501, "PR501-MC-0002")
-    assert "col.odata" in body["message"]["value"]
+    assert get(client, "od").headers["content-type"] == "application/atomsvc+xml;charset=utf-8"
     assert propfind(client, "od").status_code == 207
     assert options(client, "od").headers["allow"] == "OPTIONS, GET, DELETE, MOVE, PROPFIND, PROPPATCH, ACL"
 
@@ -70,9 +73,11 @@ def test_a_services_src_is_plain_webdav(client, box):
 
 
 def test_put_of_a_large_body_inside_odata_is_judged_before_it_is_read(client, box):
-    """A body beyond one chunk is received only once a handler wants it: here none does."""
+    """A body beyond one chunk is received only once the caller may write there."""
+    response = put_file(client, "od/Entity", b"x" * (2 * 1024 * 1024), "application/json", auth={})
+    assert_error(response, 401, "PR401-AU-0001")
     response = put_file(client, "od/Entity", b"x" * (2 * 1024 * 1024), "application/json")
-    assert_error(response, 501, "PR501-MC-0002")
+    assert_error(response, 400, "PR400-OD-0001")  # more than a chunk of JSON is no entity
 
 
 def test_plain_collections_stay_webdav(client, box):

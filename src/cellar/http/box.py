@@ -30,11 +30,11 @@ from cellar.dav.regions import WEBDAV, Region, region_of
 from cellar.dav.target import BoxTarget
 from cellar.dav.tree import Kind
 from cellar.errors import PersoniumError
-from cellar.http import webdav
+from cellar.http import userdata, webdav
 from cellar.http.context import RequestContext
 from cellar.http.ctl import cell_request_in
 from cellar.http.exchange import Answer, Exchange, Handler
-from cellar.http.negotiation import MAX_XML_BODY, discard_upload, read_body, receive_body
+from cellar.http.negotiation import MAX_XML_BODY, discard_upload, query_params, read_body, receive_body
 from cellar.http.work import run_work
 from cellar.storage.blobs import CHUNK_SIZE
 from cellar.storage.uow import Transaction
@@ -46,14 +46,14 @@ assert set(webdav.HANDLERS) == set(DAV_METHODS), "every box method declares its 
 
 
 def _to_come(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
-    """Inside OData, service (beside ``__src``) and stream collections: user OData, the script engine
-    and streams arrive with their own issues; the caller learns that only once authorized."""
+    """Inside service (beside ``__src``) and stream collections: the script engine and streams arrive
+    with their own issues; the caller learns that only once authorized."""
     target.authorize(DAV_METHODS[ex.method])
     raise PersoniumError("PR501-MC-0002", ex.region.kind.value)
 
 
 #: The handler of each kind of region.
-REGIONS: dict[Kind, Handler] = {Kind.WEBDAV: webdav.handle, Kind.ODATA: _to_come, Kind.SERVICE: _to_come,
+REGIONS: dict[Kind, Handler] = {Kind.WEBDAV: webdav.handle, Kind.ODATA: userdata.handle, Kind.SERVICE: _to_come,
                                 Kind.STREAM: _to_come}
 
 
@@ -69,7 +69,8 @@ async def box_resource(request: Request, ctx: RequestContext, cell_name: str, se
     if method not in webdav.HANDLERS:
         raise PersoniumError("PR405-MC-0001")
     box_name, path = segments[0], tuple(segments[1:-1] if len(segments) > 1 and segments[-1] == "" else segments[1:])
-    ex = Exchange(ctx, method, request.headers, WEBDAV, await _early_body(request, method))
+    ex = Exchange(ctx, method, request.headers, WEBDAV, await _early_body(request, method),
+                  query=query_params(request))
     answer = await _judged(ex, cell_name, box_name, path, _mode(ex))
     if isinstance(answer, Response):
         return answer
@@ -104,7 +105,7 @@ async def _early_body(request: Request, method: str) -> bytes | None:
         if declared is not None and declared.isdigit() and int(declared) <= CHUNK_SIZE:
             return await read_body(request, CHUNK_SIZE)
         return None
-    return None if method == "POST" else b""
+    return None if method in ("POST", "MERGE") else b""
 
 
 def _mode(ex: Exchange) -> Mode:

@@ -3,8 +3,8 @@ far as it was read before the transaction began."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -29,6 +29,8 @@ class Exchange:
     body: bytes | Upload | None
     #: The verdict on Basic credentials whose password had to be hashed first (``auth.authn.basic``).
     basic: AccessContext | None = None
+    #: Query parameters, the first of repeated names winning (OData query options).
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,26 +6,30 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from cellar.odata.model import ComplexType, EntityType
+from cellar.odata.model import ComplexType, EntityType, Property
 
 EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
 EDM = "http://schemas.microsoft.com/ado/2006/04/edm"
 METADATA = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
+DATA = "http://schemas.microsoft.com/ado/2007/08/dataservices"
+PERSONIUM = "urn:x-personium:xmlns"
 APP = "http://www.w3.org/2007/app"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
 def edmx_document(namespace: str, types: Sequence[EntityType], complex_types: Sequence[ComplexType] = ()) -> bytes:
-    root = etree.Element(f"{{{EDMX}}}Edmx", nsmap={"edmx": EDMX, "m": METADATA}, Version="1.0")
+    """As the real server writes it (apiref 316, 371): complex types first, then entity types."""
+    root = etree.Element(f"{{{EDMX}}}Edmx", nsmap={"edmx": EDMX, "d": DATA, "m": METADATA, "p": PERSONIUM},
+                         Version="1.0")
     services = etree.SubElement(root, f"{{{EDMX}}}DataServices")
     services.set(f"{{{METADATA}}}DataServiceVersion", "1.0")
     schema = etree.SubElement(services, f"{{{EDM}}}Schema", nsmap={None: EDM}, Namespace=namespace)
-    for etype in types:
-        _entity_type(schema, etype)
     for complex_type in complex_types:
         element = etree.SubElement(schema, f"{{{EDM}}}ComplexType", Name=complex_type.name)
         for prop in complex_type.properties:
-            _property(element, prop.name, _type_name(namespace, prop.edm_type, prop.collection), prop.nullable)
+            _declared(element, namespace, prop)
+    for etype in types:
+        _entity_type(schema, etype)
     container = etree.SubElement(schema, f"{{{EDM}}}EntityContainer", Name=namespace)
     container.set(f"{{{METADATA}}}IsDefaultEntityContainer", "true")
     for etype in types:
@@ -43,20 +47,37 @@ def _entity_type(schema: etree._Element, etype: EntityType) -> None:
     for part in etype.key:
         if etype.property(part.name) is None:
             _property(element, part.name, "Edm.String", part.nullable)
-    for prop in etype.properties:
-        _property(element, prop.name, _type_name(etype.namespace, prop.edm_type, prop.collection), prop.nullable)
-    _property(element, "__published", "Edm.DateTime", False, precision="3")
-    _property(element, "__updated", "Edm.DateTime", False, precision="3")
+    # Personium's own properties come first where the type has them (user data: __id), else last.
+    own = [p for p in etype.properties if p.name.startswith("__")]
+    for prop in own:
+        _declared(element, etype.namespace, prop)
+    if not own:
+        for prop in etype.properties:
+            _declared(element, etype.namespace, prop)
+    for name in ("__published", "__updated"):
+        _property(element, name, "Edm.DateTime", False, DefaultValue="SYSUTCDATETIME()", Precision="3")
+    if own:
+        for prop in etype.properties:
+            if prop not in own:
+                _declared(element, etype.namespace, prop)
     for nav in etype.navigation:
         etree.SubElement(element, f"{{{EDM}}}NavigationProperty", Name=nav.name,
                          Relationship=f"{etype.namespace}.{etype.name}-{nav.target}",
                          FromRole=etype.name, ToRole=nav.target)
 
 
-def _type_name(namespace: str, edm_type: str, collection: bool) -> str:
-    """``Edm.*`` as is, a complex type qualified by the schema's namespace; ``Collection(…)`` around."""
-    name = edm_type if edm_type.startswith("Edm.") else f"{namespace}.{edm_type}"
-    return f"Collection({name})" if collection else name
+def _declared(parent: etree._Element, namespace: str, prop: Property) -> None:
+    extra = {"DefaultValue": prop.edm_default} if prop.edm_default is not None else {}
+    if prop.collection:
+        extra["CollectionKind"] = "List"
+    _property(parent, prop.name, _type_name(namespace, prop.edm_type), prop.nullable, **extra)
+    if prop.edm_format is not None:
+        parent[-1].set(f"{{{PERSONIUM}}}Format", prop.edm_format)
+
+
+def _type_name(namespace: str, edm_type: str) -> str:
+    """``Edm.*`` as is, a complex type qualified by the schema's namespace (a list says ``CollectionKind``)."""
+    return edm_type if edm_type.startswith("Edm.") else f"{namespace}.{edm_type}"
 
 
 def _property(parent: etree._Element, name: str, edm_type: str, nullable: bool, **extra: str) -> None:

@@ -48,6 +48,10 @@ class Property:
 
     #: ``Collection(type)``: a JSON array of values of ``edm_type``.
     collection: bool = False
+    #: What ``$metadata`` says of the property beyond its type: its ``DefaultValue`` as written in the
+    #: schema and its ``p:Format`` annotation.
+    edm_default: str | None = None
+    edm_format: str | None = None
 
     def default_value(self) -> Any:
         return self.default() if callable(self.default) else self.default

@@ -155,7 +155,7 @@ class EntitySetService:
         if new_key != entity.key_values and self.store.find(tx, new_key) is not None:
             raise PersoniumError("PR409-OD-0003")
         hidden = self.hooks.before_update(tx, self.root.caller, entity, values)
-        updated = self.store.update(tx, entity, values, hidden)
+        updated = self.store.update(tx, entity, values, hidden, replace=op == "update")
         self._emit(tx, op, updated)
         return updated
 

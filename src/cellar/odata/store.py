@@ -84,7 +84,9 @@ class EntityStore(Protocol):
     def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity: ...
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
-               hidden: Mapping[str, Any] | None = None) -> Entity: ...
+               hidden: Mapping[str, Any] | None = None, *, replace: bool = False) -> Entity:
+        """``replace``: the values are the whole entity (PUT), not a change to it (MERGE)."""
+        ...
 
     def delete(self, tx: Transaction, entity: Entity) -> None: ...
 
@@ -236,8 +238,9 @@ class TableStore:
         return self._reload(tx, row)
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
-               hidden: Mapping[str, Any] | None = None) -> Entity:
-        """Write the new values; the version check makes a concurrent writer lose with 412."""
+               hidden: Mapping[str, Any] | None = None, *, replace: bool = False) -> Entity:
+        """Write the new values (a column per property: a PUT names them all); the version check makes
+        a concurrent writer lose with 412."""
         changes = {**self.columns(tx, values), **(hidden or {}),
                    "updated": max(clock.now_ms(), entity.updated), "version": entity.version + 1}
         stmt = (update(self.table)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -302,6 +304,47 @@ def _v10_node_names(conn: Connection) -> None:
     conn.execute(CreateIndex(Index("ix_dav_nodes_name", nodes.c.box_id, nodes.c.name)))
 
 
+def _v11_user_odata(conn: Connection) -> None:
+    """User OData: each OData collection's schema (the ODataSvcSchema sets) and its entities."""
+    meta = _metadata("cells", "dav_nodes")
+
+    def collection() -> Column[str]:
+        return Column("collection_id", String(32), ForeignKey("dav_nodes.id", ondelete="CASCADE"), nullable=False)
+
+    def schema_table(name: str, *columns: Column[Any]) -> Table:
+        return _keyed(meta, name, collection(), _text("name", 128, nullable=False), *columns)
+
+    def owner(table: str, column: str) -> Column[str]:
+        return Column(column, String(32), ForeignKey(f"{table}.id"), nullable=False)
+
+    def property_columns() -> list[Column[Any]]:
+        return [Column("type", String(128), nullable=False), Column("nullable", Boolean, nullable=False),
+                Column("default_value", Text, nullable=True), Column("collection_kind", String(8), nullable=True)]
+
+    Table("odata_schemas", meta,
+          Column("collection_id", String(32), ForeignKey("dav_nodes.id", ondelete="CASCADE"), primary_key=True),
+          _cell_id(), Column("version", Integer, nullable=False))
+    entity_types = schema_table("odata_entity_types")
+    Index("uq_odata_entity_types", entity_types.c.collection_id, entity_types.c.name, unique=True)
+    complex_types = schema_table("odata_complex_types")
+    Index("uq_odata_complex_types", complex_types.c.collection_id, complex_types.c.name, unique=True)
+    properties = schema_table("odata_properties", owner("odata_entity_types", "entity_type_id"),
+                              *property_columns(), Column("is_key", Boolean, nullable=False),
+                              _text("unique_key", 128, nullable=True))
+    Index("uq_odata_properties", properties.c.entity_type_id, properties.c.name, unique=True)
+    complex_properties = schema_table("odata_complex_type_properties",
+                                      owner("odata_complex_types", "complex_type_id"), *property_columns())
+    Index("uq_odata_complex_type_properties", complex_properties.c.complex_type_id, complex_properties.c.name,
+          unique=True)
+    ends = schema_table("odata_association_ends", owner("odata_entity_types", "entity_type_id"),
+                        Column("multiplicity", String(4), nullable=False))
+    Index("uq_odata_association_ends", ends.c.entity_type_id, ends.c.name, unique=True)
+    entities = _keyed(meta, "odata_entities", collection(), owner("odata_entity_types", "entity_type_id"),
+                      _text("key", 200, nullable=False), Column("doc", JSON, nullable=False))
+    Index("uq_odata_entities", entities.c.entity_type_id, entities.c.key, unique=True)
+    _create(conn, meta)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -313,6 +356,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "event outbox", _v8_event_outbox),
     Migration(9, "chunked file bodies", _v9_chunked_bodies),
     Migration(10, "node names", _v10_node_names),
+    Migration(11, "user odata", _v11_user_odata),
 )
 
 _version_meta = MetaData()

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -214,6 +216,59 @@ dav_nodes = Table(
 Index("uq_dav_nodes_child", dav_nodes.c.box_id, dav_nodes.c.parent_id, dav_nodes.c.name, unique=True)
 Index("ix_dav_nodes_cell", dav_nodes.c.cell_id)
 Index("ix_dav_nodes_name", dav_nodes.c.box_id, dav_nodes.c.name)
+
+#: User OData (apiref 316-378): the schema of each OData collection (``collection_id``, its node),
+#: as the rows of the ``ODataSvcSchema`` entity sets, and its entities. Everything goes with its
+#: collection, and the collection's ``odata_schemas`` row counts schema changes (the model cache key).
+def _collection_column() -> Column[str]:
+    return Column("collection_id", String(32), ForeignKey("dav_nodes.id", ondelete="CASCADE"), nullable=False)
+
+
+def _schema_table(name: str, *columns: Column[Any]) -> Table:
+    return _keyed(name, _collection_column(), text_column("name", 128, nullable=False), *columns)
+
+
+def _owner_column(table: str) -> Column[str]:
+    return Column(f"{table.removeprefix('odata_')[:-1]}_id", String(32), ForeignKey(f"{table}.id"), nullable=False)
+
+
+odata_schemas = Table(
+    "odata_schemas",
+    metadata,
+    Column("collection_id", String(32), ForeignKey("dav_nodes.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(),
+    Column("version", Integer, nullable=False),
+)
+odata_entity_types = _schema_table("odata_entity_types")
+Index("uq_odata_entity_types", odata_entity_types.c.collection_id, odata_entity_types.c.name, unique=True)
+odata_complex_types = _schema_table("odata_complex_types")
+Index("uq_odata_complex_types", odata_complex_types.c.collection_id, odata_complex_types.c.name, unique=True)
+
+
+def _property_columns() -> list[Column[Any]]:
+    return [Column("type", String(128), nullable=False), Column("nullable", Boolean, nullable=False),
+            Column("default_value", Text, nullable=True), Column("collection_kind", String(8), nullable=True)]
+
+
+odata_properties = _schema_table(
+    "odata_properties", _owner_column("odata_entity_types"), *_property_columns(),
+    Column("is_key", Boolean, nullable=False), text_column("unique_key", 128, nullable=True))
+Index("uq_odata_properties", odata_properties.c.entity_type_id, odata_properties.c.name, unique=True)
+odata_complex_type_properties = _schema_table(
+    "odata_complex_type_properties", _owner_column("odata_complex_types"), *_property_columns())
+Index("uq_odata_complex_type_properties", odata_complex_type_properties.c.complex_type_id,
+      odata_complex_type_properties.c.name, unique=True)
+odata_association_ends = _schema_table(
+    "odata_association_ends", _owner_column("odata_entity_types"), Column("multiplicity", String(4), nullable=False))
+Index("uq_odata_association_ends", odata_association_ends.c.entity_type_id, odata_association_ends.c.name,
+      unique=True)
+#: One row per user entity: its ``__id`` and its properties, declared and dynamic, as one JSON object.
+odata_entities = _keyed(
+    "odata_entities", _collection_column(),
+    Column("entity_type_id", String(32), ForeignKey("odata_entity_types.id"), nullable=False),
+    text_column("key", 200, nullable=False), Column("doc", JSON, nullable=False))
+Index("uq_odata_entities", odata_entities.c.entity_type_id, odata_entities.c.key, unique=True)
+
 
 #: File bodies, behind ``cellar.storage.blobs`` so that an object store can replace these tables: one
 #: header per body and its bytes in ``dav_blob_chunks`` of ``chunk_size`` bytes (the last one shorter).

@@ -47,9 +47,12 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 DAV_METHODS: dict[str, str] = {
     "GET": "read", "HEAD": "read", "OPTIONS": "read", "POST": "write",
     "PROPFIND": "read-properties", "PROPPATCH": "write-properties", "ACL": "write-acl",
-    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind", "COPY": "read",
+    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind", "COPY": "read", "MERGE": "write",
 }
 DAV_PUT_EXISTING = "write-content"
+#: Inside an OData collection (apiref 316-378): data is read and written with ``read`` / ``write``,
+#: the schema below ``$metadata`` written with ``alter-schema``.
+USER_ODATA: dict[str, str] = {"read": "read", "write": "write", "alter-schema": "alter-schema"}
 #: (bind, unbind) on the destination's parent; unbind only when a file there is overwritten.
 DAV_MOVE_DESTINATION = ("bind", "unbind")
 #: DELETE and MOVE of a resource that does not exist: judged, before the 404, by ``write``.

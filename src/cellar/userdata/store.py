@@ -1,0 +1,147 @@
+"""User entities as JSON documents (``odata_entities``): one row per entity, its ``__id`` in a column
+of its own and its properties, declared and dynamic, in ``doc``. Queries read typed JSON paths, which
+both SQLite and PostgreSQL compile (``json_extract`` / ``->>``), so ``$filter`` and ``$orderby`` stay SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cellar import clock
+from cellar.errors import PersoniumError
+from cellar.odata.compile import ColumnRef
+from cellar.odata.links import Links
+from cellar.odata.model import EntityModel, EntityType
+from cellar.odata.store import Entity, EntityStore, LinkStore
+from cellar.storage import tables
+from cellar.storage.ids import new_id
+from cellar.storage.uow import Transaction
+from cellar.userdata.schema import datetime_value
+
+KEY = "__id"
+_TYPED = {"Edm.String": "as_string", "Edm.Boolean": "as_boolean", "Edm.Int32": "as_integer",
+          "Edm.Int64": "as_integer", "Edm.DateTime": "as_integer", "Edm.Double": "as_float",
+          "Edm.Single": "as_float"}
+
+
+class DocumentStores:
+    """The store factory of one collection's user data model; ``type_ids`` maps type names to rows."""
+
+    def __init__(self, collection_id: str, type_ids: Mapping[str, str]) -> None:
+        self.collection_id = collection_id
+        self.type_ids = dict(type_ids)
+
+    def entity_store(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any]) -> EntityStore:
+        return DocumentStore(model, etype, scope, self.type_ids[etype.name])
+
+    def link_store(self, store: EntityStore) -> LinkStore:
+        return Links(store)
+
+
+class DocumentStore:
+    """The entities of one user entity type."""
+
+    def __init__(self, model: EntityModel, etype: EntityType, scope: Mapping[str, Any], type_id: str) -> None:
+        self.model = model
+        self.etype = etype
+        self.scope = dict(scope)
+        self.type_id = type_id
+        self.table: Table = tables.odata_entities
+
+    # --- query building -------------------------------------------------------------------------
+    def resolve(self, name: str) -> ColumnRef | None:
+        if name in ("__published", "__updated"):
+            return ColumnRef(self.table.c[name[2:]], "Edm.DateTime")
+        if name == KEY:
+            return ColumnRef(self.table.c.key, "Edm.String")
+        prop = self.etype.property(name)
+        if prop is None or prop.collection or prop.edm_type not in _TYPED:
+            return None
+        return ColumnRef(getattr(self.table.c.doc[name], _TYPED[prop.edm_type])(), prop.edm_type)
+
+    def string_columns(self) -> list[ColumnElement[Any]]:
+        return [self.table.c.doc[p.name].as_string() for p in self.etype.properties
+                if p.edm_type == "Edm.String" and not p.collection and p.name != KEY]
+
+    def column(self, name: str) -> ColumnElement[Any]:
+        return self.table.c[name]
+
+    def newest_first(self) -> list[ColumnElement[Any]]:
+        return [self.table.c.published.desc()]
+
+    def _mine(self) -> ColumnElement[bool]:
+        return self.table.c.entity_type_id == self.type_id
+
+    # --- reads ----------------------------------------------------------------------------------
+    def find(self, tx: Transaction, key: Mapping[str, Any]) -> Entity | None:
+        value = key.get(KEY)
+        if not isinstance(value, str) or "\x00" in value:
+            return None
+        row = tx.conn.execute(select(self.table).where(self._mine(), self.table.c.key == value)).mappings().first()
+        return self.to_entity(row) if row else None
+
+    def find_by_id(self, tx: Transaction, entity_id: str) -> Entity | None:
+        row = tx.conn.execute(select(self.table).where(self._mine(), self.table.c.id == entity_id)).mappings().first()
+        return self.to_entity(row) if row else None
+
+    def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
+               top: int, skip: int) -> list[Entity]:
+        stmt = (select(self.table).where(self._mine(), where)
+                .order_by(*order, self.table.c.key).limit(top).offset(skip))
+        return [self.to_entity(row) for row in tx.conn.execute(stmt).mappings()]
+
+    def count(self, tx: Transaction, where: ColumnElement[bool]) -> int:
+        stmt = select(func.count()).select_from(self.table).where(self._mine(), where)
+        return int(tx.conn.execute(stmt).scalar_one())
+
+    def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool:
+        return tx.conn.execute(select(self.table.c.id).where(self._mine(), where).limit(1)).first() is not None
+
+    def to_entity(self, row: Mapping[Any, Any]) -> Entity:
+        values = {KEY: row["key"], **{p.name: None for p in self.etype.properties if p.name != KEY}, **row["doc"]}
+        return Entity(self.etype, row["id"], values, row["published"], row["updated"], row["version"])
+
+    # --- writes ---------------------------------------------------------------------------------
+    def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity:
+        stamp = clock.now_ms()
+        row = {"id": new_id(), "cell_id": self.scope["cell_id"], "collection_id": self.scope["collection_id"],
+               "entity_type_id": self.type_id, "key": values[KEY], "doc": self._document(values),
+               "published": stamp, "updated": stamp, "version": 1}
+        try:
+            tx.conn.execute(self.table.insert().values(row))
+        except IntegrityError as exc:
+            raise PersoniumError("PR409-OD-0003") from exc
+        return self.to_entity(row)
+
+    def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
+               hidden: Mapping[str, Any] | None = None, *, replace: bool = False) -> Entity:
+        """PUT (``replace``) writes the body's document; MERGE lays the body over the stored one. The
+        ``__id`` is the URL's: an entity is never renamed."""
+        merged = dict(values) if replace else {**entity.values, **values}
+        changes = {"key": entity.values[KEY], "doc": self._document(merged),
+                   "updated": max(clock.now_ms(), entity.updated), "version": entity.version + 1}
+        stmt = (update(self.table).where(self.table.c.id == entity.id, self.table.c.version == entity.version)
+                .values(changes))
+        try:
+            written = tx.conn.execute(stmt).rowcount
+        except IntegrityError as exc:
+            raise PersoniumError("PR409-OD-0003") from exc
+        if written != 1:
+            raise PersoniumError("PR412-OD-0002")
+        return self.to_entity({"id": entity.id, "published": entity.published, **changes})
+
+    def delete(self, tx: Transaction, entity: Entity) -> None:
+        stmt = delete(self.table).where(and_(self.table.c.id == entity.id, self.table.c.version == entity.version))
+        if tx.conn.execute(stmt).rowcount != 1:
+            raise PersoniumError("PR412-OD-0002")
+
+    def _document(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored JSON: every value but the key, dates as milliseconds."""
+        doc = {name: value for name, value in values.items() if name != KEY}
+        for prop in self.etype.properties:
+            if prop.edm_type == "Edm.DateTime" and doc.get(prop.name) is not None and not prop.collection:
+                doc[prop.name] = datetime_value(doc[prop.name])
+        return doc

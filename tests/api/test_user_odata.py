@@ -1,0 +1,177 @@
+"""User data in an OData collection (apiref 364-372, 400-407): entities of types defined over HTTP,
+with declared and dynamic properties, stored as documents and queried in SQL; ``$metadata`` and the
+service document as the real server writes them (apiref 316, 371, 372)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from tests.api._dav_support import must_mkcol, new_box, path
+from tests.helpers import MASTER_AUTH, assert_error
+
+COL = "col"
+EDM = "{http://schemas.microsoft.com/ado/2006/04/edm}"
+
+
+def schema(client: Any, entity_set: str, body: dict[str, Any]) -> None:
+    response = client.post(path(f"{COL}/$metadata/{entity_set}"), json=body, headers=MASTER_AUTH)
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def diary(client):
+    """``Diary``: title (String), rating (Int32, default 3), when (DateTime), tags (List of String),
+    place (the complex type ``Place``: city)."""
+    new_box(client)
+    must_mkcol(client, COL, "odata")
+    schema(client, "ComplexType", {"Name": "Place"})
+    schema(client, "ComplexTypeProperty", {"Name": "city", "_ComplexType.Name": "Place", "Type": "Edm.String"})
+    schema(client, "EntityType", {"Name": "Diary"})
+    for body in ({"Name": "title", "Type": "Edm.String"},
+                 {"Name": "rating", "Type": "Edm.Int32", "DefaultValue": "3"},
+                 {"Name": "when", "Type": "Edm.DateTime"},
+                 {"Name": "tags", "Type": "Edm.String", "CollectionKind": "List"},
+                 {"Name": "place", "Type": "Place"}):
+        schema(client, "Property", {**body, "_EntityType.Name": "Diary"})
+
+
+def create(client: Any, body: dict[str, Any], status: int = 201) -> Any:
+    response = client.post(path(f"{COL}/Diary"), json=body, headers=MASTER_AUTH)
+    assert response.status_code == status, response.text
+    return response
+
+
+def listed(client: Any, query: str) -> list[dict[str, Any]]:
+    response = client.get(path(f"{COL}/Diary?{query}"), headers=MASTER_AUTH)
+    assert response.status_code == 200, response.text
+    results: list[dict[str, Any]] = response.json()["d"]["results"]
+    return results
+
+
+def test_create_answers_the_entity_with_defaults_and_dynamic_properties(client, diary):
+    response = create(client, {"__id": "e1", "title": "first", "when": "/Date(1350451322147)/", "mood": "calm"})
+    entity = response.json()["d"]["results"]
+    assert response.headers["location"] == f"http://localhost:8080/c1/box1/{COL}/Diary('e1')"
+    assert entity["__metadata"]["type"] == "UserData.Diary"
+    assert entity["__metadata"]["etag"] == response.headers["etag"]
+    assert (entity["__id"], entity["title"], entity["rating"], entity["when"], entity["mood"]) == (
+        "e1", "first", 3, "/Date(1350451322147)/", "calm")
+    assert entity["tags"] is None and entity["place"] is None
+
+
+def test_a_generated_id_and_the_id_format(client, diary):
+    generated = create(client, {"title": "x"}).json()["d"]["results"]["__id"]
+    assert len(generated) == 32
+    assert_error(create(client, {"__id": "_bad"}, 400), 400, "PR400-OD-0006")
+    assert_error(create(client, {"__id": generated}, 409), 409, "PR409-OD-0003")
+
+
+@pytest.mark.parametrize(("body", "field"), [({"title": 5}, "title"), ({"rating": "3"}, "rating"),
+                                             ({"rating": 2**31}, "rating"), ({"when": "yesterday"}, "when"),
+                                             ({"tags": "a"}, "tags"), ({"place": "Tokyo"}, "place"),
+                                             ({"mood": {"nested": 1}}, "mood"), ({"mood": [1]}, "mood")])
+def test_values_of_the_wrong_type_are_refused_and_nothing_is_stored(client, diary, body, field):
+    assert_error(create(client, body, 400), 400, "PR400-OD-0006")
+    assert listed(client, "") == []
+
+
+def test_unknown_members_of_a_complex_value_and_management_fields(client, diary):
+    assert_error(create(client, {"place": {"country": "JP"}}, 400), 400, "PR400-OD-0007")
+    assert_error(create(client, {"__published": "/Date(0)/"}, 400), 400, "PR400-OD-0007")
+    assert_error(client.post(path(f"{COL}/Diary"), content=b"{not json", headers=MASTER_AUTH), 400, "PR400-OD-0001")
+
+
+def test_retrieve_update_merge_and_delete(client, diary):
+    etag = create(client, {"__id": "e1", "title": "first", "mood": "calm"}).headers["etag"]
+    url = path(f"{COL}/Diary('e1')")
+    got = client.get(url, headers=MASTER_AUTH)
+    assert got.status_code == 200 and got.json()["d"]["results"]["title"] == "first"
+    assert client.get(url, headers={**MASTER_AUTH, "If-None-Match": etag}).status_code == 304
+    assert_error(client.put(url, json={"title": "x"}, headers={**MASTER_AUTH, "If-Match": 'W/"9-1"'}),
+                 412, "PR412-OD-0002")
+    put = client.put(url, json={"title": "second"}, headers={**MASTER_AUTH, "If-Match": etag})
+    assert put.status_code == 204 and put.headers["etag"] != etag
+    replaced = client.get(url, headers=MASTER_AUTH).json()["d"]["results"]
+    assert replaced["title"] == "second" and replaced["rating"] == 3 and "mood" not in replaced  # PUT replaces
+    merge = client.request("MERGE", url, json={"rating": 5, "extra": True}, headers=MASTER_AUTH)
+    assert merge.status_code == 204, merge.text
+    merged = client.get(url, headers=MASTER_AUTH).json()["d"]["results"]
+    assert (merged["title"], merged["rating"], merged["extra"]) == ("second", 5, True)
+    assert client.delete(url, headers=MASTER_AUTH).status_code == 204
+    assert_error(client.get(url, headers=MASTER_AUTH), 404, "PR404-OD-0002")
+
+
+def test_filters_orderby_top_skip_and_inlinecount_on_declared_properties(client, diary):
+    for index, (title, rating) in enumerate([("apple", 1), ("banana", 5), ("cherry", 3), ("apricot", 4)]):
+        create(client, {"__id": f"e{index}", "title": title, "rating": rating, "when": 1000 * index})
+    assert [e["__id"] for e in listed(client, "$filter=rating ge 3&$orderby=rating desc")] == ["e1", "e3", "e2"]
+    assert [e["title"] for e in listed(client, "$filter=startswith(title,'ap')&$orderby=title")] == [
+        "apple", "apricot"]
+    assert [e["__id"] for e in listed(client, "$filter=rating eq 1 or title eq 'cherry'&$orderby=__id")] == [
+        "e0", "e2"]
+    assert [e["__id"] for e in listed(client, "$filter=when gt datetime'1970-01-01T00:00:01'&$orderby=when")] == [
+        "e2", "e3"]
+    page = client.get(path(f"{COL}/Diary?$orderby=title&$top=2&$skip=1&$inlinecount=allpages"),
+                      headers=MASTER_AUTH).json()["d"]
+    assert [e["title"] for e in page["results"]] == ["apricot", "banana"] and page["__count"] == "4"
+    assert_error(client.get(path(f"{COL}/Diary?$filter=rating eq 'x'"), headers=MASTER_AUTH), 400, "PR400-OD-0046")
+    assert_error(client.get(path(f"{COL}/Diary?$filter=nope eq 1"), headers=MASTER_AUTH), 400, "PR400-OD-0045")
+
+
+def test_a_filter_string_is_data_never_sql(client, diary):
+    create(client, {"__id": "e1", "title": "it's"})
+    assert [e["__id"] for e in listed(client, "$filter=title eq 'it''s'")] == ["e1"]
+    assert listed(client, "$filter=title eq '1'' or ''1''=''1'") == []
+
+
+def test_metadata_is_the_real_servers_edmx(client, diary):
+    response = client.get(path(f"{COL}/$metadata"), headers={"Authorization": MASTER_AUTH["Authorization"]})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/xml;charset=utf-8"
+    document = etree.fromstring(response.content)
+    schema_element = document.find(f".//{EDM}Schema")
+    assert schema_element is not None and schema_element.get("Namespace") == "UserData"
+    assert [child.tag for child in schema_element][:2] == [f"{EDM}ComplexType", f"{EDM}EntityType"]
+    diary_type = schema_element.find(f"{EDM}EntityType[@Name='Diary']")
+    assert diary_type is not None and diary_type.get("OpenType") == "true"
+    props = [(p.get("Name"), p.get("Type"), p.get("DefaultValue"), p.get("CollectionKind"))
+             for p in diary_type.iter(f"{EDM}Property")]
+    assert props == [("__id", "Edm.String", "UUID()", None),
+                     ("__published", "Edm.DateTime", "SYSUTCDATETIME()", None),
+                     ("__updated", "Edm.DateTime", "SYSUTCDATETIME()", None),
+                     ("title", "Edm.String", None, None), ("rating", "Edm.Int32", "3", None),
+                     ("when", "Edm.DateTime", None, None), ("tags", "Edm.String", None, "List"),
+                     ("place", "UserData.Place", None, None)]
+
+
+def test_the_service_document_lists_the_entity_types(client, diary):
+    response = client.get(path(f"{COL}/"), headers=MASTER_AUTH)
+    assert response.status_code == 200 and response.json() == {"d": {"EntitySets": ["Diary"]}}
+
+
+def test_a_schema_change_is_seen_at_once(client, diary):
+    schema(client, "EntityType", {"Name": "Note"})
+    assert client.post(path(f"{COL}/Note"), json={"__id": "n1"}, headers=MASTER_AUTH).status_code == 201
+    schema(client, "Property", {"Name": "body", "_EntityType.Name": "Note", "Type": "Edm.String"})
+    assert [e["__id"] for e in client.get(path(f"{COL}/Note?$filter=body eq null"),
+                                          headers=MASTER_AUTH).json()["d"]["results"]] == ["n1"]
+
+
+def test_unknown_entity_sets_and_keys(client, diary):
+    assert_error(client.get(path(f"{COL}/Nothing"), headers=MASTER_AUTH), 404, "PR404-OD-0001")
+    assert_error(client.get(path(f"{COL}/Diary('none')"), headers=MASTER_AUTH), 404, "PR404-OD-0002")
+
+
+def test_deleting_the_collection_takes_its_schema_and_data(client, diary):
+    create(client, {"__id": "e1"})
+    response = client.request("DELETE", path(COL), headers={**MASTER_AUTH, "X-Personium-Recursive": "true"})
+    assert response.status_code == 204, response.text
+    must_mkcol(client, COL, "odata")
+    assert client.get(path(f"{COL}/"), headers=MASTER_AUTH).json() == {"d": {"EntitySets": []}}
+
+
+def test_data_needs_read_and_write_on_the_collection(client, diary):
+    assert_error(client.get(path(f"{COL}/Diary")), 401, "PR401-AU-0001")
+    assert_error(client.post(path(f"{COL}/Diary"), json={}), 401, "PR401-AU-0001")
