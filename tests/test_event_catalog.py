@@ -11,6 +11,7 @@ from cellar.dav.target import EVENT_CATEGORIES
 from cellar.dav.tree import Kind
 from cellar.events import catalog
 from cellar.http.unit import UNIT_CTL
+from cellar.userdata.schema import SCHEMA
 
 SRC = Path(__file__).resolve().parents[1] / "src/cellar"
 
@@ -33,6 +34,17 @@ def test_the_catalog_covers_every_entity_set_and_link() -> None:
     assert set(catalog.CELLCTL_LINKS) == pairs
 
 
+def test_odata_collections_name_their_events_as_personium():
+    """PersoniumEventType.odata / odataLink (user data: no set in the name) and odataSchema /
+    odataSchemaLink (the schema's sets, like control objects)."""
+    assert {"odata.create", "odata.update", "odata.patch", "odata.delete", "odata.links.create",
+            "odata.EntityType.create", "odata.Property.patch", "odata.EntityType.links.Property.create",
+            "odata.AssociationEnd.links.AssociationEnd.delete"} <= catalog.TYPES
+    assert catalog.ODATA_SCHEMA_SETS == tuple(sorted(t.name for t in SCHEMA.types))
+    pairs = {tuple(sorted((t.name, nav.target))) for t in SCHEMA.types for nav in t.navigation}
+    assert set(catalog.ODATA_SCHEMA_LINKS) == pairs
+
+
 def test_every_box_resource_kind_has_a_category() -> None:
     assert set(EVENT_CATEGORIES) == set(Kind)
     assert set(EVENT_CATEGORIES.values()) == set(catalog.DAV_OPERATIONS)
@@ -48,11 +60,11 @@ def _event_type_arguments() -> list[tuple[str, int, ast.expr]]:
 
 
 def test_no_emit_site_spells_a_type_itself() -> None:
-    """Types come from the catalog (its constants and builders), never a literal or an f-string;
-    Transaction.emit refuses anything else at run time."""
+    """Types come from the catalog (its constants and builders, or the ``catalog.Naming`` a service root
+    was given), never a literal or an f-string; Transaction.emit refuses anything else at run time."""
     sites = _event_type_arguments()
     assert len(sites) >= 6
     spelled = [(file, line) for file, line, arg in sites
                if isinstance(arg, (ast.Constant, ast.JoinedStr, ast.BinOp))
-               or (isinstance(arg, ast.Call) and not ast.unparse(arg).startswith("catalog."))]
+               or (isinstance(arg, ast.Call) and not ast.unparse(arg).startswith(("catalog.", "self.root.events.")))]
     assert spelled == []

@@ -4,6 +4,7 @@ service document as the real server writes them (apiref 316, 371, 372)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -170,6 +171,26 @@ def test_deleting_the_collection_takes_its_schema_and_data(client, diary):
     assert response.status_code == 204, response.text
     must_mkcol(client, COL, "odata")
     assert client.get(path(f"{COL}/"), headers=MASTER_AUTH).json() == {"d": {"EntitySets": []}}
+
+
+def test_every_write_emits_its_odata_event(client, diary):
+    bus = client.app.state.services.storage.bus
+    seen: list[Any] = []
+    bus.subscribe(seen.append)
+    entity_url = f"http://localhost:8080/c1/box1/{COL}/Diary('e1')"
+    try:
+        create(client, {"__id": "e1"})
+        url = path(f"{COL}/Diary('e1')")
+        assert client.put(url, json={"title": "t"}, headers=MASTER_AUTH).status_code == 204
+        assert client.request("MERGE", url, json={"title": "u"}, headers=MASTER_AUTH).status_code == 204
+        assert client.delete(url, headers=MASTER_AUTH).status_code == 204
+        deadline = time.monotonic() + 10  # the dispatcher delivers on its own thread
+        while len([e for e in seen if e.object == entity_url]) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        bus.unsubscribe(seen.append)
+    assert [e.type for e in seen if e.object == entity_url] == ["odata.create", "odata.update", "odata.patch",
+                                                                 "odata.delete"]
 
 
 def test_data_needs_read_and_write_on_the_collection(client, diary):

@@ -7,6 +7,8 @@ through this module, and :meth:`cellar.storage.uow.Transaction.emit` refuses any
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 CREATE, UPDATE, PATCH, DELETE = "create", "update", "patch", "delete"  # PATCH: OData MERGE
 MKCOL, ACL, PROPPATCH, MOVE = "mkcol", "acl", "proppatch", "move"
 ENTITY_OPERATIONS = (CREATE, UPDATE, PATCH, DELETE)
@@ -46,6 +48,33 @@ def link(prefix: str, source: str, target: str, operation: str) -> str:
     return f"{prefix}.{first}.links.{second}.{operation}"
 
 
+#: Inside OData collections: the schema's sets are named like control objects (``odata.EntityType.create``,
+#: ``odata.EntityType.links.Property.create``); user data is not (``odata.create``, ``odata.links.create``).
+ODATA = "odata"
+ODATA_SCHEMA_SETS = ("AssociationEnd", "ComplexType", "ComplexTypeProperty", "EntityType", "Property")
+ODATA_SCHEMA_LINKS = (("AssociationEnd", "AssociationEnd"), ("AssociationEnd", "EntityType"),
+                      ("ComplexType", "ComplexTypeProperty"), ("EntityType", "Property"))
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How the events of one OData service root are named."""
+
+    prefix: str
+    #: Whether the entity set is part of the name (control objects, the schema) or not (user data).
+    per_set: bool = True
+
+    def entity(self, entity_set: str, operation: str) -> str:
+        return entity(self.prefix, entity_set, operation) if self.per_set else f"{self.prefix}.{operation}"
+
+    def link(self, source: str, target: str, operation: str) -> str:
+        return link(self.prefix, source, target, operation) if self.per_set else f"{self.prefix}.links.{operation}"
+
+
+CELLCTL_EVENTS, UNITCTL_EVENTS = Naming(CELLCTL), Naming(UNITCTL)
+ODATA_SCHEMA_EVENTS, USER_DATA_EVENTS = Naming(ODATA), Naming(ODATA, per_set=False)
+
+
 def dav(category: str, operation: str) -> str:
     return f"{category}.{operation}"
 
@@ -55,6 +84,10 @@ def _all() -> frozenset[str]:
     for prefix, sets in ((CELLCTL, CELLCTL_SETS), (UNITCTL, UNITCTL_SETS)):
         types |= {entity(prefix, name, op) for name in sets for op in ENTITY_OPERATIONS}
     types |= {link(CELLCTL, a, b, op) for a, b in CELLCTL_LINKS for op in LINK_OPERATIONS}
+    types |= {entity(ODATA, name, op) for name in ODATA_SCHEMA_SETS for op in ENTITY_OPERATIONS}
+    types |= {link(ODATA, a, b, op) for a, b in ODATA_SCHEMA_LINKS for op in LINK_OPERATIONS}
+    types |= {USER_DATA_EVENTS.entity("", op) for op in ENTITY_OPERATIONS}
+    types |= {USER_DATA_EVENTS.link("", "", op) for op in LINK_OPERATIONS}
     types |= {dav(category, op) for category, ops in DAV_OPERATIONS.items() for op in ops}
     return frozenset(types)
 

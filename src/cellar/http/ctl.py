@@ -63,7 +63,7 @@ async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segmen
 
         return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
                            authorize_set, {"Account": AccountHooks(), "Box": BoxHooks(ctx.services.blobs)},
-                           event_prefix=catalog.CELLCTL,
+                           events=catalog.CELLCTL_EVENTS,
                            on_write=lambda write_tx: bump_auth_version(write_tx, cell_id))
 
     # Only a credential sent along makes a write hash a password (Account create, update, merge).

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from cellar.auth.authn.credentials import require_unit_access
 from cellar.errors import PersoniumError
-from cellar.events.catalog import UNITCTL
+from cellar.events.catalog import UNITCTL_EVENTS
 from cellar.http.context import RequestContext
 from cellar.http.odata import serve_odata
 from cellar.odata.model import EntityModel, EntityType
@@ -41,7 +41,7 @@ async def unit_ctl(request: Request, ctx: RequestContext, segments: list[str]) -
         require_unit_access(caller.access, unit_url)
 
     root = ServiceRoot(UNIT_CTL, {}, f"{unit_url}__ctl/", caller, authorize, hooks={"Cell": CellHooks()},
-                       event_prefix=UNITCTL)
+                       events=UNITCTL_EVENTS)
 
     def open_root(tx: Transaction) -> ServiceRoot:
         tx.cause = ctx.cause(caller)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from cellar.auth.access.endpoint_privileges import USER_ODATA
 from cellar.dav.target import BoxTarget
 from cellar.errors import PersoniumError
+from cellar.events import catalog
 from cellar.http.exchange import Answer, BodyWanted, Exchange
 from cellar.odata.model import EntityModel, EntityType
 from cellar.odata.operations import ODataRequest, execute
@@ -45,6 +46,7 @@ def handle(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
     segments = below[1:] if schema else below
     root = ServiceRoot(model, scope, f"{url}/{METADATA}/" if schema else f"{url}/", target.cell_request.caller,
                        authorize, _hooks(schema, collection.id),
+                       events=catalog.ODATA_SCHEMA_EVENTS if schema else catalog.USER_DATA_EVENTS,
                        on_write=(lambda write_tx: bump_schema(write_tx, scope["cell_id"], collection.id))
                        if schema else None)
     request = ODataRequest(ex.method, segments, ex.query, ex.headers.get("accept"), body,

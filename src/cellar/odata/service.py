@@ -74,7 +74,8 @@ class ServiceRoot:
     caller: Caller
     authorize: Authorizer
     hooks: Mapping[str, EntityHooks]
-    event_prefix: str | None = None
+    #: How its writes' events are named; None: they emit none.
+    events: catalog.Naming | None = None
     #: Called in the transaction of every write (entities and links), e.g. to invalidate caches.
     on_write: Callable[[Transaction], None] | None = None
 
@@ -234,8 +235,8 @@ class EntitySetService:
     def _emit_link(self, tx: Transaction, op: str, source: Entity, target: Entity) -> None:
         if self.root.on_write is not None:
             self.root.on_write(tx)
-        if self.root.event_prefix:
-            tx.emit(Event(catalog.link(self.root.event_prefix, source.etype.name, target.etype.name, op),
+        if self.root.events is not None:
+            tx.emit(Event(self.root.events.link(source.etype.name, target.etype.name, op),
                           f"{self.uri(source)}/$links/_{target.etype.name}", cell_id=self.store.scope.get("cell_id")))
 
     def _check_key_not_null(self, values: Mapping[str, Any]) -> None:
@@ -246,9 +247,9 @@ class EntitySetService:
     def _emit(self, tx: Transaction, op: str, entity: Entity) -> None:
         if self.root.on_write is not None:
             self.root.on_write(tx)
-        if self.root.event_prefix:
+        if self.root.events is not None:
             # Outside a cell (the unit's Cell set) the entity is the cell.
-            tx.emit(Event(catalog.entity(self.root.event_prefix, self.etype.name, op), self.uri(entity),
+            tx.emit(Event(self.root.events.entity(self.etype.name, op), self.uri(entity),
                           cell_id=self.store.scope.get("cell_id", entity.id)))
 
 
