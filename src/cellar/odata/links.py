@@ -28,8 +28,9 @@ def child_link(child: EntityType, parent: EntityType) -> ParentLink:
 
 
 def _ends(a: Entity, b: Entity) -> tuple[str, str, str, str]:
-    """The link row's (type1, id1, type2, id2): ends ordered by type name, so a link has one row."""
-    if a.etype.name <= b.etype.name:
+    """The link row's (type1, id1, type2, id2): ends ordered by type name (then id, for a link between
+    two entities of one type, such as two AssociationEnds), so a link has one row."""
+    if (a.etype.name, a.id) <= (b.etype.name, b.id):
         return a.etype.name, a.id, b.etype.name, b.id
     return b.etype.name, b.id, a.etype.name, a.id
 
@@ -54,6 +55,10 @@ class Links:
 
     def _many_ids(self, source: Entity, target_type: str) -> Any:
         L = tables.links
+        if source.etype.name == target_type:  # either end may be the source's
+            return select(L.c.id2).where(L.c.type1 == target_type, L.c.id1 == source.id, L.c.type2 == target_type) \
+                .union_all(select(L.c.id1).where(L.c.type2 == target_type, L.c.id2 == source.id,
+                                                 L.c.type1 == target_type))
         if source.etype.name <= target_type:
             return select(L.c.id2).where(L.c.type1 == source.etype.name, L.c.id1 == source.id, L.c.type2 == target_type)
         return select(L.c.id1).where(L.c.type2 == source.etype.name, L.c.id2 == source.id, L.c.type1 == target_type)

@@ -122,6 +122,8 @@ class TableShape:
     selectable: Any
     #: Columns of a row that are neither properties nor bookkeeping (scope, foreign keys, secrets).
     plain_columns: frozenset[str]
+    #: The ``Edm.Boolean`` properties.
+    booleans: tuple[str, ...]
 
     table: Table
     #: Lookups by key, one per (scope columns, key parts that are null), prepared once.
@@ -133,7 +135,9 @@ class TableShape:
         link_parts = [name for name in key_columns if etype.property(name) is None]
         labelled = [key_columns[name].label(name) for name in link_parts]
         plain = frozenset({p.column_name for p in etype.properties} | set(META_COLUMNS) | set(link_parts))
-        return cls(source, key_columns, link_parts, select(table, *labelled).select_from(source), plain, table)
+        booleans = tuple(p.name for p in etype.properties if p.edm_type == "Edm.Boolean")
+        return cls(source, key_columns, link_parts, select(table, *labelled).select_from(source), plain, booleans,
+                   table)
 
     def key_lookup(self, scope: tuple[str, ...], nulls: tuple[bool, ...]) -> Prepared:
         """``WHERE scope = :s_n AND key part = :k_n`` (``IS NULL`` where the part is null)."""
@@ -221,6 +225,9 @@ class TableStore:
 
     def to_entity(self, row: Mapping[Any, Any]) -> Entity:
         values = {p.name: row[p.column_name] for p in self.etype.properties}
+        for name in self.shape.booleans:  # prepared lookups return SQLite's 0 and 1 unconverted
+            if values[name] is not None:
+                values[name] = bool(values[name])
         for name in self.link_parts:
             values[name] = row[name]
         hidden = {k: v for k, v in row.items() if k not in self.shape.plain_columns}
