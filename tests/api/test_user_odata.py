@@ -196,3 +196,110 @@ def test_every_write_emits_its_odata_event(client, diary):
 def test_data_needs_read_and_write_on_the_collection(client, diary):
     assert_error(client.get(path(f"{COL}/Diary")), 401, "PR401-AU-0001")
     assert_error(client.post(path(f"{COL}/Diary"), json={}), 401, "PR401-AU-0001")
+
+
+@pytest.fixture
+def pets(client):
+    """``Owner`` (end ``owner``, 0..1) and ``Pet`` (end ``pets``, *): an owner has many pets, a pet one owner."""
+    new_box(client)
+    must_mkcol(client, COL, "odata")
+    for name in ("Owner", "Pet"):
+        schema(client, "EntityType", {"Name": name})
+    schema(client, "AssociationEnd", {"Name": "owner", "_EntityType.Name": "Owner", "Multiplicity": "0..1"})
+    schema(client, "AssociationEnd", {"Name": "pets", "_EntityType.Name": "Pet", "Multiplicity": "*"})
+    link = client.post(path(f"{COL}/$metadata/AssociationEnd(Name='owner',_EntityType.Name='Owner')/"
+                            "$links/_AssociationEnd"), headers=MASTER_AUTH,
+                       json={"uri": f"http://localhost:8080/c1/box1/{COL}/$metadata/"
+                                    "AssociationEnd(Name='pets',_EntityType.Name='Pet')"})
+    assert link.status_code == 204, link.text
+    for entity_set, key in (("Owner", "o1"), ("Owner", "o2")):
+        assert client.post(path(f"{COL}/{entity_set}"), json={"__id": key}, headers=MASTER_AUTH).status_code == 201
+
+
+def entity_uri(entity_set: str, key: str) -> str:
+    return f"http://localhost:8080/c1/box1/{COL}/{entity_set}('{key}')"
+
+
+def test_an_association_is_in_metadata_as_the_real_server_writes_it(client, pets):
+    document = etree.fromstring(client.get(path(f"{COL}/$metadata"), headers=MASTER_AUTH).content)
+    navs = {(n.get("Name"), n.get("Relationship"), n.get("FromRole"), n.get("ToRole"))
+            for n in document.iter(f"{EDM}NavigationProperty")}
+    assert navs == {("_Pet", "UserData.Owner-Pet-assoc", "Owner:owner", "Pet:pets"),
+                    ("_Owner", "UserData.Owner-Pet-assoc", "Pet:pets", "Owner:owner")}
+    association = document.find(f".//{EDM}Association[@Name='Owner-Pet-assoc']")
+    assert association is not None
+    assert [(e.get("Role"), e.get("Type"), e.get("Multiplicity")) for e in association] == [
+        ("Owner:owner", "UserData.Owner", "0..1"), ("Pet:pets", "UserData.Pet", "*")]
+    ends = document.find(f".//{EDM}AssociationSet[@Name='Owner-Pet-assoc']")
+    assert ends is not None and [(e.get("Role"), e.get("EntitySet")) for e in ends] == [
+        ("Owner:owner", "Owner"), ("Pet:pets", "Pet")]
+
+
+def test_create_and_list_through_a_navigation_property_and_expand(client, pets):
+    created = client.post(path(f"{COL}/Owner('o1')/_Pet"), json={"__id": "p1", "kind": "cat"}, headers=MASTER_AUTH)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == entity_uri("Pet", "p1")
+    listed_pets = client.get(path(f"{COL}/Owner('o1')/_Pet"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert [p["__id"] for p in listed_pets] == ["p1"]
+    owners = client.get(path(f"{COL}/Pet('p1')/_Owner"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert [o["__id"] for o in owners] == ["o1"]
+    links = client.get(path(f"{COL}/Owner('o1')/$links/_Pet"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert links == [{"uri": entity_uri("Pet", "p1")}]
+    expanded = client.get(path(f"{COL}/Owner?$expand=_Pet&$orderby=__id"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert [(o["__id"], [p["__id"] for p in o["_Pet"]]) for o in expanded] == [("o1", ["p1"]), ("o2", [])]
+    single = client.get(path(f"{COL}/Owner('o1')"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert single["_Pet"] == {"__deferred": {"uri": entity_uri("Owner", "o1") + "/_Pet"}}
+
+
+def test_multiplicity_bounds_the_links_and_links_block_a_delete(client, pets):
+    assert client.post(path(f"{COL}/Pet"), json={"__id": "p1"}, headers=MASTER_AUTH).status_code == 201
+    link = path(f"{COL}/Pet('p1')/$links/_Owner")
+    assert client.post(link, json={"uri": entity_uri("Owner", "o1")}, headers=MASTER_AUTH).status_code == 204
+    assert_error(client.post(link, json={"uri": entity_uri("Owner", "o2")}, headers=MASTER_AUTH), 409,
+                 "PR409-OD-0002")  # a pet has one owner at most (0..1)
+    assert_error(client.post(link, json={"uri": entity_uri("Owner", "o1")}, headers=MASTER_AUTH), 409,
+                 "PR409-OD-0002")
+    assert_error(client.delete(path(f"{COL}/Owner('o1')"), headers=MASTER_AUTH), 409, "PR409-OD-0001")
+    unlink = client.delete(path(f"{COL}/Owner('o1')/$links/_Pet('p1')"), headers=MASTER_AUTH)
+    assert unlink.status_code == 204, unlink.text
+    assert client.delete(path(f"{COL}/Owner('o1')"), headers=MASTER_AUTH).status_code == 204
+
+
+def test_two_entity_types_are_associated_once(client, pets):
+    schema(client, "AssociationEnd", {"Name": "owner2", "_EntityType.Name": "Owner", "Multiplicity": "*"})
+    schema(client, "AssociationEnd", {"Name": "pets2", "_EntityType.Name": "Pet", "Multiplicity": "*"})
+    again = client.post(path(f"{COL}/$metadata/AssociationEnd(Name='pets2',_EntityType.Name='Pet')/"
+                             "$links/_AssociationEnd"), headers=MASTER_AUTH,
+                        json={"uri": f"http://localhost:8080/c1/box1/{COL}/$metadata/"
+                                     "AssociationEnd(Name='owner2',_EntityType.Name='Owner')"})
+    assert_error(again, 409, "PR409-OD-0006")
+
+
+def test_a_dynamic_property_is_typed_by_its_first_value(client, diary):
+    """UserDataODataProducer.createDynamicPropertyEntity: the first entity with an undeclared property
+    registers it (``IsDeclared: false``): numbers as Edm.Double, booleans as Edm.Boolean, else Edm.String."""
+    create(client, {"__id": "e1", "mood": "calm", "steps": 1200, "ok": True})
+    props = client.get(path(f"{COL}/$metadata/Property?$filter=IsDeclared eq false&$orderby=Name"),
+                       headers=MASTER_AUTH).json()["d"]["results"]
+    assert [(p["Name"], p["Type"], p["IsDeclared"]) for p in props] == [
+        ("mood", "Edm.String", False), ("ok", "Edm.Boolean", False), ("steps", "Edm.Double", False)]
+    assert_error(create(client, {"__id": "e2", "steps": "many"}, 400), 400, "PR400-OD-0006")
+    create(client, {"__id": "e3", "steps": 99.5})
+    create(client, {"__id": "e4"})
+    assert [e["__id"] for e in listed(client, "$filter=steps gt 100")] == ["e1"]
+    assert [e["__id"] for e in listed(client, "$filter=mood eq 'calm'")] == ["e1"]
+    without = client.get(path(f"{COL}/Diary('e4')"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert "mood" not in without and without["title"] is None  # declared ones are null, dynamic ones absent
+    document = etree.fromstring(client.get(path(f"{COL}/$metadata"), headers=MASTER_AUTH).content)
+    steps = document.find(f".//{EDM}Property[@Name='steps']")
+    assert steps is not None and steps.get("{urn:x-personium:xmlns}IsDeclared") == "false"
+
+
+def test_an_entity_type_takes_its_dynamic_properties_along(client, diary):
+    schema(client, "EntityType", {"Name": "Loose"})
+    url = path(f"{COL}/Loose('x')")
+    assert client.post(path(f"{COL}/Loose"), json={"__id": "x", "free": 1}, headers=MASTER_AUTH).status_code == 201
+    assert_error(client.delete(path(f"{COL}/$metadata/EntityType('Loose')"), headers=MASTER_AUTH), 409,
+                 "PR409-OD-0001")
+    assert client.delete(url, headers=MASTER_AUTH).status_code == 204
+    assert client.delete(path(f"{COL}/$metadata/EntityType('Loose')"), headers=MASTER_AUTH).status_code == 204

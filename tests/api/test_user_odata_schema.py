@@ -1074,16 +1074,29 @@ def test_link_of_an_association_end_that_does_not_exist_is_404(col):
 
 
 def test_link_association_ends_twice_is_409(col):
+    """The real server (EsODataProducer.createLinks) checks the entity types' association
+    (PR409-OD-0006) before the link itself (PR409-OD-0002): a second link of the same pair is 0006."""
     _link_ends(col)
     response = post(col, ae_key("a", "T") + "/$links/_AssociationEnd", {"uri": META + ae_key("b", "U")})
-    assert_error(response, 409, "PR409-OD-0002")
+    assert_error(response, 409, "PR409-OD-0006")
+
+
+def test_two_ends_of_multiplicity_one_are_not_linked(col):
+    """EsODataProducer.createLinks: both ends "1" is INVALID_MULTIPLICITY, before anything else."""
+    make_et(col, "T")
+    make_et(col, "U")
+    for name, entity_type in (("one", "T"), ("other", "U")):
+        assert post(col, "AssociationEnd", {"Name": name, "_EntityType.Name": entity_type,
+                                            "Multiplicity": "1"}).status_code == 201
+    response = post(col, ae_key("one", "T") + "/$links/_AssociationEnd", {"uri": META + ae_key("other", "U")})
+    assert_error(response, 400, "PR400-OD-0031")
 
 
 def test_link_association_ends_again_from_the_other_end_is_409(col):
     """The link between two ends is one link, whichever end it is seen from."""
     _link_ends(col)
     response = post(col, ae_key("b", "U") + "/$links/_AssociationEnd", {"uri": META + ae_key("a", "T")})
-    assert_error(response, 409, "PR409-OD-0002")
+    assert_error(response, 409, "PR409-OD-0006")  # the association check comes first, as above
     assert uris(ok(get(col, ae_key("a", "T") + "/$links/_AssociationEnd"))) == [META + ae_key("b", "U")]
 
 

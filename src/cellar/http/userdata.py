@@ -18,8 +18,9 @@ from cellar.odata.operations import ODataRequest, execute
 from cellar.odata.replies import render
 from cellar.odata.service import EntityHooks, ServiceRoot
 from cellar.storage.uow import Transaction
-from cellar.userdata.model import bump_schema, user_model
+from cellar.userdata.model import user_model
 from cellar.userdata.schema import SCHEMA, schema_hooks
+from cellar.userdata.versions import bump_schema
 
 BODY_METHODS = frozenset({"POST", "PUT", "MERGE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -51,7 +51,7 @@ def _entry(parent: Any, entity: Entity, uri: str, root_url: str, select: Sequenc
     props = _sub(content, f"{{{METADATA}}}properties")
     wanted = None if select is None else set(select)
     for prop in entity.etype.properties:
-        if wanted is None or prop.name in wanted:
+        if (wanted is None or prop.name in wanted) and (prop.declared or prop.name in entity.values):
             _property(props, prop.name, prop.edm_type, entity.values[prop.name])
     for name, value in dynamic_values(entity).items():
         if wanted is None or name in wanted:

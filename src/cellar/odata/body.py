@@ -40,7 +40,9 @@ def validate_entity(model: EntityModel, etype: EntityType, body: dict[str, Any],
     for prop in etype.properties:
         if prop.name in body:
             values[prop.name] = check_value(model, prop, body[prop.name])
-        elif not partial:
+        elif partial or not prop.declared:
+            continue
+        else:
             values[prop.name] = prop.default_value()
         if not partial and values[prop.name] is None and not prop.nullable:
             raise PersoniumError("PR400-OD-0009", prop.name)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from cellar.odata.model import ComplexType, EntityType, Property
+from cellar.odata.model import AssociationEnds, ComplexType, EntityType, Property
 
 EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
 EDM = "http://schemas.microsoft.com/ado/2006/04/edm"
@@ -30,10 +30,16 @@ def edmx_document(namespace: str, types: Sequence[EntityType], complex_types: Se
             _declared(element, namespace, prop)
     for etype in types:
         _entity_type(schema, etype)
+    associations = _associations(schema, namespace, types)
     container = etree.SubElement(schema, f"{{{EDM}}}EntityContainer", Name=namespace)
     container.set(f"{{{METADATA}}}IsDefaultEntityContainer", "true")
     for etype in types:
         etree.SubElement(container, f"{{{EDM}}}EntitySet", Name=etype.name, EntityType=etype.qualified_name)
+    for assoc in associations:
+        element = etree.SubElement(container, f"{{{EDM}}}AssociationSet", Name=assoc.name,
+                                   Association=f"{namespace}.{assoc.name}")
+        for role in (assoc.from_role, assoc.to_role):
+            etree.SubElement(element, f"{{{EDM}}}End", Role=role, EntitySet=role.split(":", 1)[0])
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
@@ -61,9 +67,32 @@ def _entity_type(schema: etree._Element, etype: EntityType) -> None:
             if prop not in own:
                 _declared(element, etype.namespace, prop)
     for nav in etype.navigation:
-        etree.SubElement(element, f"{{{EDM}}}NavigationProperty", Name=nav.name,
-                         Relationship=f"{etype.namespace}.{etype.name}-{nav.target}",
-                         FromRole=etype.name, ToRole=nav.target)
+        assoc = nav.association
+        if assoc is None:
+            etree.SubElement(element, f"{{{EDM}}}NavigationProperty", Name=nav.name,
+                             Relationship=f"{etype.namespace}.{etype.name}-{nav.target}",
+                             FromRole=etype.name, ToRole=nav.target)
+        else:
+            etree.SubElement(element, f"{{{EDM}}}NavigationProperty", Name=nav.name,
+                             Relationship=f"{etype.namespace}.{assoc.name}", FromRole=assoc.from_role,
+                             ToRole=assoc.to_role)
+
+
+def _associations(schema: etree._Element, namespace: str, types: Sequence[EntityType]) -> list[AssociationEnds]:
+    """User data's associations, each once (from the side whose roles sort first), as ``Association``."""
+    written: list[AssociationEnds] = []
+    for etype in types:
+        for nav in etype.navigation:
+            assoc = nav.association
+            if assoc is None or assoc.from_role > assoc.to_role:
+                continue
+            element = etree.SubElement(schema, f"{{{EDM}}}Association", Name=assoc.name)
+            for role, target, multiplicity in ((assoc.from_role, etype.name, assoc.from_multiplicity),
+                                               (assoc.to_role, nav.target, assoc.to_multiplicity)):
+                etree.SubElement(element, f"{{{EDM}}}End", Role=role, Type=f"{namespace}.{target}",
+                                 Multiplicity=multiplicity)
+            written.append(assoc)
+    return written
 
 
 def _declared(parent: etree._Element, namespace: str, prop: Property) -> None:
@@ -73,6 +102,8 @@ def _declared(parent: etree._Element, namespace: str, prop: Property) -> None:
     _property(parent, prop.name, _type_name(namespace, prop.edm_type), prop.nullable, **extra)
     if prop.edm_format is not None:
         parent[-1].set(f"{{{PERSONIUM}}}Format", prop.edm_format)
+    if not prop.declared:
+        parent[-1].set(f"{{{PERSONIUM}}}IsDeclared", "false")
 
 
 def _type_name(namespace: str, edm_type: str) -> str:

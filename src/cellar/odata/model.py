@@ -52,6 +52,9 @@ class Property:
     #: schema and its ``p:Format`` annotation.
     edm_default: str | None = None
     edm_format: str | None = None
+    #: False for a dynamic property of user data, typed by its first value: it has no default and an
+    #: entity without it has no value for it.
+    declared: bool = True
 
     def default_value(self) -> Any:
         return self.default() if callable(self.default) else self.default
@@ -75,10 +78,24 @@ class NavKind(Enum):
 
 
 @dataclass(frozen=True)
+class AssociationEnds:
+    """A user-defined association (two linked AssociationEnds), as ``$metadata`` names it:
+    ``{A}-{B}-assoc`` between the roles ``{A}:{end}``, each end with its multiplicity."""
+
+    name: str
+    from_role: str
+    to_role: str
+    from_multiplicity: str
+    to_multiplicity: str
+
+
+@dataclass(frozen=True)
 class NavigationProperty:
     name: str  # "_Box"
     target: str  # entity type name, "Box"
     kind: NavKind = NavKind.MANY
+    #: User data: the association it follows (the target end's multiplicity bounds the links).
+    association: AssociationEnds | None = None
 
 
 @dataclass(frozen=True)

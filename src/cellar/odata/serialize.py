@@ -20,7 +20,7 @@ def entity_json(entity: Entity, uri: str, select: Sequence[str] | None = None) -
     # server's OEntityDocHandler always adds key properties (for user data the key is __id).
     wanted = None if select is None else set(select) | {part.name for part in etype.key}
     for prop in etype.properties:
-        if wanted is None or prop.name in wanted:
+        if (wanted is None or prop.name in wanted) and (prop.declared or prop.name in entity.values):
             value = entity.values[prop.name]
             out[prop.name] = odata_date(value) if prop.edm_type == "Edm.DateTime" else value
     for part in etype.key:

@@ -51,6 +51,9 @@ class EntityHooks:
     def before_delete(self, tx: Transaction, caller: Caller, entity: Entity) -> None:
         """Raise (typically PR409-OD-0001) if the entity still has related data."""
 
+    def before_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        """Raise if the two entities may not be linked (beyond what the link store checks)."""
+
 
 @dataclass(frozen=True)
 class ListResult:
@@ -164,8 +167,8 @@ class EntitySetService:
         """Refused while children hang on the entity (409); its N:N links go silently (notes §5.4)."""
         entity = self.get(tx, key)
         check_if_match(if_match, entity)
+        self.hooks.before_delete(tx, self.root.caller, entity)  # may take what goes with it (one transaction)
         self.links.check_no_children(tx, entity)
-        self.hooks.before_delete(tx, self.root.caller, entity)
         self.links.drop_many(tx, entity)
         self.store.delete(tx, entity)
         self._emit(tx, "delete", entity)
@@ -203,6 +206,7 @@ class EntitySetService:
         return target, target.store.find_by_id(tx, created.id) or created
 
     def add_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        self.hooks.before_link(tx, source, nav, target)
         self.links.add(tx, source, nav, target)
         self._emit_link(tx, "create", source, target)
 

@@ -330,7 +330,7 @@ def _v11_user_odata(conn: Connection) -> None:
     Index("uq_odata_complex_types", complex_types.c.collection_id, complex_types.c.name, unique=True)
     properties = schema_table("odata_properties", owner("odata_entity_types", "entity_type_id"),
                               *property_columns(), Column("is_key", Boolean, nullable=False),
-                              _text("unique_key", 128, nullable=True))
+                              _text("unique_key", 128, nullable=True), Column("is_declared", Boolean, nullable=False))
     Index("uq_odata_properties", properties.c.entity_type_id, properties.c.name, unique=True)
     complex_properties = schema_table("odata_complex_type_properties",
                                       owner("odata_complex_types", "complex_type_id"), *property_columns())

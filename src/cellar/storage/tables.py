@@ -252,7 +252,8 @@ def _property_columns() -> list[Column[Any]]:
 
 odata_properties = _schema_table(
     "odata_properties", _owner_column("odata_entity_types"), *_property_columns(),
-    Column("is_key", Boolean, nullable=False), text_column("unique_key", 128, nullable=True))
+    Column("is_key", Boolean, nullable=False), text_column("unique_key", 128, nullable=True),
+    Column("is_declared", Boolean, nullable=False))
 Index("uq_odata_properties", odata_properties.c.entity_type_id, odata_properties.c.name, unique=True)
 odata_complex_type_properties = _schema_table(
     "odata_complex_type_properties", _owner_column("odata_complex_types"), *_property_columns())

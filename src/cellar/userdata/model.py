@@ -5,21 +5,31 @@ sees a change as soon as it commits."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.checks import pattern
 from cellar.odata.compile import DATETIME_MAX, DATETIME_MIN, INT32_RANGE
-from cellar.odata.model import ComplexType, EntityModel, EntityType, KeyPart, Property
+from cellar.odata.model import (
+    AssociationEnds,
+    ComplexType,
+    EntityModel,
+    EntityType,
+    KeyPart,
+    NavigationProperty,
+    Property,
+)
 from cellar.storage import tables
 from cellar.storage.ids import new_id
 from cellar.storage.uow import Transaction
 from cellar.userdata.schema import DATE, SYSUTCDATETIME
 from cellar.userdata.store import KEY, DocumentStores
+from cellar.userdata.versions import schema_version
 
 NAMESPACE = "UserData"
 #: The real server's ``__id`` format (``Common.PATTERN_ID``).
@@ -27,19 +37,6 @@ ID = r"[a-zA-Z0-9][a-zA-Z0-9-_:]{0,199}"
 MODELS_KEPT = 256
 
 _models: OrderedDict[tuple[str, int], EntityModel] = OrderedDict()
-
-
-def schema_version(tx: Transaction, collection_id: str) -> int:
-    s = tables.odata_schemas
-    return int(tx.conn.execute(select(s.c.version).where(s.c.collection_id == collection_id)).scalar() or 0)
-
-
-def bump_schema(tx: Transaction, cell_id: str, collection_id: str) -> None:
-    """Count a schema change; the first one of a collection makes its row."""
-    s = tables.odata_schemas
-    if tx.conn.execute(update(s).where(s.c.collection_id == collection_id).values(version=s.c.version + 1)).rowcount:
-        return
-    tx.conn.execute(s.insert().values(collection_id=collection_id, cell_id=cell_id, version=1))
 
 
 def user_model(tx: Transaction, collection_id: str) -> EntityModel:
@@ -71,14 +68,39 @@ def _build(tx: Transaction, collection_id: str) -> EntityModel:
     complexes = tuple(ComplexType(row.name, tuple(_property(prop) for prop in complex_props
                                                   if prop.complex_type_id == row.id))
                       for row in complex_types)
+    navigation = _navigation(tx, collection_id, {row.id: row.name for row in types})
+    entity_types = tuple(replace(etype, navigation=tuple(navigation.get(etype.name, ()))) for etype in entity_types)
     stores = DocumentStores(collection_id, {row.name: row.id for row in types})
     return EntityModel(NAMESPACE, entity_types, stores, complexes)
+
+
+def _navigation(tx: Transaction, collection_id: str, type_names: dict[str, str]) -> dict[str, list[NavigationProperty]]:
+    """Each pair of linked AssociationEnds makes ``_B`` on A and ``_A`` on B (one ``_A`` on A for an
+    association of a type with itself), named as the real server's ``$metadata`` names them."""
+    ae, L = tables.odata_association_ends, tables.links
+    ends = {row.id: row for row in tx.conn.execute(
+        select(ae.c.id, ae.c.name, ae.c.entity_type_id, ae.c.multiplicity).where(ae.c.collection_id == collection_id))}
+    pairs = tx.conn.execute(select(L.c.id1, L.c.id2).where(
+        L.c.type1 == "AssociationEnd", L.c.type2 == "AssociationEnd", L.c.id1.in_(list(ends)))).all()
+    navigation: dict[str, list[NavigationProperty]] = {}
+    for id1, id2 in pairs:
+        sides = sorted(((type_names[ends[i].entity_type_id], ends[i]) for i in (id1, id2)),
+                       key=lambda side: f"{side[0]}:{side[1].name}")
+        (a, end_a), (b, end_b) = sides
+        name = f"{a}-{b}-assoc"
+        role_a, role_b = f"{a}:{end_a.name}", f"{b}:{end_b.name}"
+        navigation.setdefault(a, []).append(NavigationProperty(
+            f"_{b}", b, association=AssociationEnds(name, role_a, role_b, end_a.multiplicity, end_b.multiplicity)))
+        if a != b:
+            navigation.setdefault(b, []).append(NavigationProperty(
+                f"_{a}", a, association=AssociationEnds(name, role_b, role_a, end_b.multiplicity, end_a.multiplicity)))
+    return navigation
 
 
 def _property(row: Row[Any]) -> Property:
     return Property(row.name, row.type, nullable=row.nullable, default=_default(row.type, row.default_value),
                     collection=row.collection_kind == "List", checks=_CHECKS.get(row.type, ()),
-                    edm_default=row.default_value)
+                    edm_default=row.default_value, declared=getattr(row, "is_declared", True))
 
 
 def _default(edm_type: str, text: str | None) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 
 from cellar import clock
 from cellar.auth.context import Caller
@@ -60,7 +60,9 @@ PROPERTY = EntityType(
     key=(KeyPart("Name"), KeyPart("_EntityType.Name", checks=_NAME)),
     properties=(*_property_fields(),
                 Property("IsKey", "Edm.Boolean", nullable=False, default=False, column="is_key"),
-                Property("UniqueKey", column="unique_key", checks=_NAME)),
+                Property("UniqueKey", column="unique_key", checks=_NAME),
+                # False for a dynamic property, registered by the first entity that has it
+                Property("IsDeclared", "Edm.Boolean", default=True, column="is_declared")),
     parents=(ENTITY_TYPE_LINK,),
     navigation=(NavigationProperty("_EntityType", "EntityType", NavKind.PARENT),),
 )
@@ -170,6 +172,26 @@ class SchemaHooks(EntityHooks):
             return
         if tx.conn.execute(select(used)).scalar():
             raise PersoniumError("PR409-OD-0001")
+        if self.etype is ENTITY_TYPE:  # its dynamic properties go with it, its declared ones must go first
+            p = tables.odata_properties
+            tx.conn.execute(delete(p).where(p.c.entity_type_id == entity.id, p.c.is_declared.is_(False)))
+
+    def before_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        """Two entity types are associated once: linking another pair of their ends is 409 PR409-OD-0006."""
+        if self.etype is not ASSOCIATION_END or nav.target != "AssociationEnd":
+            return
+        if source.values["Multiplicity"] == target.values["Multiplicity"] == "1":
+            raise PersoniumError("PR400-OD-0031")
+        ae, L = tables.odata_association_ends, tables.links
+        mine, theirs = ae.alias("mine"), ae.alias("theirs")
+        pair = [(mine.c.entity_type_id == source.hidden["entity_type_id"])
+                & (theirs.c.entity_type_id == target.hidden["entity_type_id"]),
+                (mine.c.entity_type_id == target.hidden["entity_type_id"])
+                & (theirs.c.entity_type_id == source.hidden["entity_type_id"])]
+        linked = (select(L.c.id1).join(mine, mine.c.id == L.c.id1).join(theirs, theirs.c.id == L.c.id2)
+                  .where(L.c.type1 == "AssociationEnd", L.c.type2 == "AssociationEnd", pair[0] | pair[1]).limit(1))
+        if tx.conn.execute(linked).first() is not None:
+            raise PersoniumError("PR409-OD-0006")
 
     # --- the rules ------------------------------------------------------------------------------
     def _check_entity_type_count(self, tx: Transaction) -> None:

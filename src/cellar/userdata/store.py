@@ -14,12 +14,13 @@ from cellar import clock
 from cellar.errors import PersoniumError
 from cellar.odata.compile import ColumnRef
 from cellar.odata.links import Links
-from cellar.odata.model import EntityModel, EntityType
+from cellar.odata.model import EntityModel, EntityType, NavigationProperty
 from cellar.odata.store import Entity, EntityStore, LinkStore
 from cellar.storage import tables
 from cellar.storage.ids import new_id
 from cellar.storage.uow import Transaction
-from cellar.userdata.schema import datetime_value
+from cellar.userdata.schema import MAX_PROPERTIES, datetime_value
+from cellar.userdata.versions import bump_schema
 
 KEY = "__id"
 _TYPED = {"Edm.String": "as_string", "Edm.Boolean": "as_boolean", "Edm.Int32": "as_integer",
@@ -38,7 +39,30 @@ class DocumentStores:
         return DocumentStore(model, etype, scope, self.type_ids[etype.name])
 
     def link_store(self, store: EntityStore) -> LinkStore:
-        return Links(store)
+        return UserLinks(store)
+
+
+class UserLinks(Links):
+    """Links between user entities, all rows of the links table, bounded by the association's
+    multiplicities: an end of ``0..1`` or ``1`` takes one entity at most (409 PR409-OD-0002 for a second).
+    An entity with links is not deleted (409 PR409-OD-0001), as in the real server."""
+
+    def add(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        assoc = nav.association
+        assert assoc is not None
+        if assoc.to_multiplicity != "*" and self._linked(tx, source, nav.target):
+            raise PersoniumError("PR409-OD-0002")
+        if assoc.from_multiplicity != "*" and self._linked(tx, target, source.etype.name):
+            raise PersoniumError("PR409-OD-0002")
+        super().add(tx, source, nav, target)
+
+    def _linked(self, tx: Transaction, entity: Entity, other_type: str) -> bool:
+        return tx.conn.execute(select(self._many_ids(entity, other_type).subquery()).limit(1)).first() is not None
+
+    def check_no_children(self, tx: Transaction, entity: Entity) -> None:
+        for nav in entity.etype.navigation:
+            if self._linked(tx, entity, nav.target):
+                raise PersoniumError("PR409-OD-0001")
 
 
 class DocumentStore:
@@ -101,11 +125,36 @@ class DocumentStore:
         return tx.conn.execute(select(self.table.c.id).where(self._mine(), where).limit(1)).first() is not None
 
     def to_entity(self, row: Mapping[Any, Any]) -> Entity:
-        values = {KEY: row["key"], **{p.name: None for p in self.etype.properties if p.name != KEY}, **row["doc"]}
+        declared = {p.name: None for p in self.etype.properties if p.declared and p.name != KEY}
+        values = {KEY: row["key"], **declared, **row["doc"]}
         return Entity(self.etype, row["id"], values, row["published"], row["updated"], row["version"])
 
     # --- writes ---------------------------------------------------------------------------------
+    def register_dynamic(self, tx: Transaction, values: Mapping[str, Any]) -> None:
+        """A dynamic property is typed by its first value (the real server's ``IsDeclared: false``
+        Property): a number makes it ``Edm.Double``, a boolean ``Edm.Boolean``, anything else
+        ``Edm.String``; later values must be of that type."""
+        known = {p.name for p in self.etype.properties}
+        new = [(name, value) for name, value in values.items() if name not in known]
+        if not new:
+            return
+        p = tables.odata_properties
+        count = tx.conn.execute(select(func.count()).where(p.c.entity_type_id == self.type_id)).scalar_one()
+        if count + len(new) > MAX_PROPERTIES:
+            raise PersoniumError("PR400-OD-0032")
+        stamp = clock.now_ms()
+        rows = [{"id": new_id(), "cell_id": self.scope["cell_id"], "collection_id": self.scope["collection_id"],
+                 "entity_type_id": self.type_id, "name": name, "type": _dynamic_type(value), "nullable": True,
+                 "default_value": None, "collection_kind": "None", "is_key": False, "unique_key": None,
+                 "is_declared": False, "published": stamp, "updated": stamp, "version": 1} for name, value in new]
+        try:
+            tx.conn.execute(p.insert(), rows)
+        except IntegrityError as exc:  # another request registered it meanwhile
+            raise PersoniumError("PR503-SV-0001") from exc
+        bump_schema(tx, self.scope["cell_id"], self.scope["collection_id"])
+
     def insert(self, tx: Transaction, values: Mapping[str, Any], hidden: Mapping[str, Any]) -> Entity:
+        self.register_dynamic(tx, values)
         stamp = clock.now_ms()
         row = {"id": new_id(), "cell_id": self.scope["cell_id"], "collection_id": self.scope["collection_id"],
                "entity_type_id": self.type_id, "key": values[KEY], "doc": self._document(values),
@@ -120,6 +169,7 @@ class DocumentStore:
                hidden: Mapping[str, Any] | None = None, *, replace: bool = False) -> Entity:
         """PUT (``replace``) writes the body's document; MERGE lays the body over the stored one. The
         ``__id`` is the URL's: an entity is never renamed."""
+        self.register_dynamic(tx, values)
         merged = dict(values) if replace else {**entity.values, **values}
         changes = {"key": entity.values[KEY], "doc": self._document(merged),
                    "updated": max(clock.now_ms(), entity.updated), "version": entity.version + 1}
@@ -145,3 +195,9 @@ class DocumentStore:
             if prop.edm_type == "Edm.DateTime" and doc.get(prop.name) is not None and not prop.collection:
                 doc[prop.name] = datetime_value(doc[prop.name])
         return doc
+
+
+def _dynamic_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Edm.Boolean"
+    return "Edm.Double" if isinstance(value, int | float) else "Edm.String"

@@ -1,0 +1,22 @@
+"""Schema versions: ``odata_schemas`` counts the changes of each collection's schema, in the
+transaction that makes them, so that a model built for one version is never used for another."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from cellar.storage import tables
+from cellar.storage.uow import Transaction
+
+
+def schema_version(tx: Transaction, collection_id: str) -> int:
+    s = tables.odata_schemas
+    return int(tx.conn.execute(select(s.c.version).where(s.c.collection_id == collection_id)).scalar() or 0)
+
+
+def bump_schema(tx: Transaction, cell_id: str, collection_id: str) -> None:
+    """Count a schema change; the first one of a collection makes its row."""
+    s = tables.odata_schemas
+    if tx.conn.execute(update(s).where(s.c.collection_id == collection_id).values(version=s.c.version + 1)).rowcount:
+        return
+    tx.conn.execute(s.insert().values(collection_id=collection_id, cell_id=cell_id, version=1))
