@@ -24,6 +24,7 @@ from cellar.settings import Settings
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate
 from cellar.urls import UnitUrls
+from cellar.userdata import indexes
 
 
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
@@ -44,15 +45,24 @@ def tune_process(storage: Storage) -> None:
 
 def event_timing(settings: Settings, storage: Storage) -> Timing:
     return Timing(settings.event_poll_interval / 1000, settings.event_retention * 1000, storage.caps.notify)
-async def sweep_bodies(services: Services) -> None:
-    """Forever: remove file bodies left behind by uploads and deletions that a dead process never
-    finished (any process may; sweeping is idempotent), twice per upload lease."""
+
+
+def sweep_leftovers(services: Services) -> None:
+    """What went away only in part: file bodies of uploads and deletions a dead process never finished,
+    and the property indexes of entity types that went with their collection, box or cell."""
+    services.blobs.sweep()
+    with services.storage.transaction("userdata.indexes.sweep", write=True) as tx:
+        indexes.sweep(tx.conn)
+
+
+async def sweep_periodically(services: Services) -> None:
+    """Forever, twice per upload lease (any process may; sweeping is idempotent)."""
     while True:
         await anyio.sleep(max(services.settings.upload_lease / 2, 1))
         try:
-            await anyio.to_thread.run_sync(services.blobs.sweep)
+            await anyio.to_thread.run_sync(sweep_leftovers, services)
         except Exception:  # a busy or unreachable database: the next round retries
-            logging.getLogger(__name__).exception("sweeping file bodies failed")
+            logging.getLogger(__name__).exception("sweeping leftovers failed")
 
 
 async def checkpoint_log(storage: Storage) -> None:
@@ -77,10 +87,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         services.keyring  # noqa: B018 - load (or create) the unit's keys before the first request
         tune_process(services.storage)
         services.storage.events.start(event_timing(settings, services.storage))
-        services.blobs.sweep()
+        sweep_leftovers(services)
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(sweep_bodies, services)
+                tasks.start_soon(sweep_periodically, services)
                 if services.storage.caps.single_writer:
                     tasks.start_soon(checkpoint_log, services.storage)
                 yield

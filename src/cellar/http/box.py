@@ -43,6 +43,8 @@ from cellar.storage.uow import Transaction
 XML_METHODS = frozenset({"MKCOL", "PROPFIND", "PROPPATCH", "ACL"})
 READ_METHODS = frozenset({"GET", "HEAD", "PROPFIND", "OPTIONS"})
 assert set(webdav.HANDLERS) == set(DAV_METHODS), "every box method declares its privilege"
+#: The WebDAV methods, and OData's MERGE (user data).
+BOX_METHODS = frozenset({*webdav.HANDLERS, "MERGE"})
 
 
 def _to_come(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
@@ -66,7 +68,7 @@ class Mode(Enum):
 
 async def box_resource(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
     method = request.method
-    if method not in webdav.HANDLERS:
+    if method not in BOX_METHODS:
         raise PersoniumError("PR405-MC-0001")
     box_name, path = segments[0], tuple(segments[1:-1] if len(segments) > 1 and segments[-1] == "" else segments[1:])
     ex = Exchange(ctx, method, request.headers, WEBDAV, await _early_body(request, method),

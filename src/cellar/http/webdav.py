@@ -69,12 +69,6 @@ def post(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
     raise PersoniumError("PR405-MC-0001")
 
 
-def merge(ex: Exchange, target: BoxTarget, tx: Transaction) -> Response:
-    """MERGE is OData's: outside an OData collection there is nothing to merge."""
-    target.existing(DAV_METHODS["MERGE"])
-    raise PersoniumError("PR405-MC-0001")
-
-
 def put(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
     """Create/Update file — apiref/312. A larger body than one chunk is only received once the caller
     may write here (nobody streams megabytes into a collection they may not write)."""
@@ -151,9 +145,12 @@ def _xml(ex: Exchange) -> bytes:
 
 HANDLERS: dict[str, Handler] = {
     "GET": get, "HEAD": get, "POST": post, "PUT": put, "MKCOL": mkcol, "DELETE": delete, "MOVE": move, "COPY": copy,
-    "PROPFIND": propfind, "PROPPATCH": proppatch, "ACL": acl, "OPTIONS": options, "MERGE": merge,
+    "PROPFIND": propfind, "PROPPATCH": proppatch, "ACL": acl, "OPTIONS": options,
 }
 
 
 def handle(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
-    return HANDLERS[ex.method](ex, target, tx)
+    handler = HANDLERS.get(ex.method)
+    if handler is None:  # MERGE is OData's: outside an OData collection there is nothing to merge
+        raise PersoniumError("PR405-MC-0001")
+    return handler(ex, target, tx)

@@ -22,6 +22,7 @@ from cellar.odata.store import Entity
 from cellar.odata.table_stores import TABLE_STORES
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
+from cellar.userdata import indexes
 
 NAMESPACE = "ODataSvcSchema"
 #: The simple types a Property may have (the pages list all but Int64, which the server accepts too).
@@ -145,7 +146,19 @@ class SchemaHooks(EntityHooks):
                 raise PersoniumError("PR400-OD-0006", "Nullable")
             if self.etype is PROPERTY:
                 self._check_property_count(tx, values["_EntityType.Name"])
+                declared = values.get("IsDeclared") is not False
+                if declared and indexes.indexable(values["Type"], values["CollectionKind"]):
+                    indexes.create(tx, self._entity_type_id(tx, values["_EntityType.Name"]), values["Name"],
+                                   values["Type"])
         return {}
+
+    def _entity_type_id(self, tx: Transaction, name: str) -> str:
+        et = tables.odata_entity_types
+        found = tx.conn.execute(select(et.c.id).where(et.c.collection_id == self.collection_id,
+                                                      et.c.name == name)).scalar()
+        if found is None:
+            raise PersoniumError("PR400-OD-0024", name)
+        return str(found)
 
     def before_update(self, tx: Transaction, caller: Caller, entity: Entity,
                       values: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +170,12 @@ class SchemaHooks(EntityHooks):
             if name == "Type" and (old, new) == ("Edm.Int32", "Edm.Double"):
                 continue
             raise PersoniumError("PR400-OD-0042", f"{self.etype.name} '{name}' change from [{old}] to [{new}]")
+        if self.etype is PROPERTY and entity.values["IsDeclared"] is not False:  # the index follows the property
+            type_id = entity.hidden["entity_type_id"]
+            indexes.drop(tx, type_id, entity.values["Name"])
+            new = {**entity.values, **values}
+            if indexes.indexable(new["Type"], new["CollectionKind"]):
+                indexes.create(tx, type_id, new["Name"], new["Type"])
         return {}
 
     def before_delete(self, tx: Transaction, caller: Caller, entity: Entity) -> None:
@@ -172,6 +191,8 @@ class SchemaHooks(EntityHooks):
             return
         if tx.conn.execute(select(used)).scalar():
             raise PersoniumError("PR409-OD-0001")
+        if self.etype is PROPERTY:
+            indexes.drop(tx, entity.hidden["entity_type_id"], entity.values["Name"])
         if self.etype is ENTITY_TYPE:  # its dynamic properties go with it, its declared ones must go first
             p = tables.odata_properties
             tx.conn.execute(delete(p).where(p.c.entity_type_id == entity.id, p.c.is_declared.is_(False)))

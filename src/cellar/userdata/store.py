@@ -4,10 +4,11 @@ both SQLite and PostgreSQL compile (``json_extract`` / ``->>``), so ``$filter`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar import clock
@@ -19,13 +20,14 @@ from cellar.odata.store import Entity, EntityStore, LinkStore
 from cellar.storage import tables
 from cellar.storage.ids import new_id
 from cellar.storage.uow import Transaction
+from cellar.userdata.paths import JsonField
 from cellar.userdata.schema import MAX_PROPERTIES, datetime_value
 from cellar.userdata.versions import bump_schema
 
 KEY = "__id"
-_TYPED = {"Edm.String": "as_string", "Edm.Boolean": "as_boolean", "Edm.Int32": "as_integer",
-          "Edm.Int64": "as_integer", "Edm.DateTime": "as_integer", "Edm.Double": "as_float",
-          "Edm.Single": "as_float"}
+_TYPED = frozenset({"Edm.String", "Edm.Boolean", "Edm.Int32", "Edm.Int64", "Edm.DateTime", "Edm.Double",
+                    "Edm.Single"})
+ID_TEXT = re.compile(r"[0-9a-f]{32}")
 
 
 class DocumentStores:
@@ -84,10 +86,10 @@ class DocumentStore:
         prop = self.etype.property(name)
         if prop is None or prop.collection or prop.edm_type not in _TYPED:
             return None
-        return ColumnRef(getattr(self.table.c.doc[name], _TYPED[prop.edm_type])(), prop.edm_type)
+        return ColumnRef(JsonField(name, prop.edm_type), prop.edm_type)
 
     def string_columns(self) -> list[ColumnElement[Any]]:
-        return [self.table.c.doc[p.name].as_string() for p in self.etype.properties
+        return [JsonField(p.name, "Edm.String") for p in self.etype.properties
                 if p.edm_type == "Edm.String" and not p.collection and p.name != KEY]
 
     def column(self, name: str) -> ColumnElement[Any]:
@@ -97,7 +99,9 @@ class DocumentStore:
         return [self.table.c.published.desc()]
 
     def _mine(self) -> ColumnElement[bool]:
-        return self.table.c.entity_type_id == self.type_id
+        """A literal, so that the planners match the partial indexes of the type (our own hex id)."""
+        assert ID_TEXT.fullmatch(self.type_id)
+        return self.table.c.entity_type_id == literal_column(f"'{self.type_id}'")
 
     # --- reads ----------------------------------------------------------------------------------
     def find(self, tx: Transaction, key: Mapping[str, Any]) -> Entity | None:

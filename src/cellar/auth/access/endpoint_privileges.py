@@ -47,7 +47,7 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 DAV_METHODS: dict[str, str] = {
     "GET": "read", "HEAD": "read", "OPTIONS": "read", "POST": "write",
     "PROPFIND": "read-properties", "PROPPATCH": "write-properties", "ACL": "write-acl",
-    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind", "COPY": "read", "MERGE": "write",
+    "PUT": "bind", "MKCOL": "bind", "DELETE": "unbind", "MOVE": "unbind", "COPY": "read",
 }
 DAV_PUT_EXISTING = "write-content"
 #: Inside an OData collection (apiref 316-378): data is read and written with ``read`` / ``write``,
