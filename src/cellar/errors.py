@@ -82,3 +82,7 @@ class PersoniumError(Exception):
     @property
     def message(self) -> str:
         return format_message(self.spec.template, self.params)
+
+    def document(self) -> dict[str, object]:
+        """Personium's error body (an HTTP answer, or a ``$batch`` part)."""
+        return {"code": self.code, "message": {"lang": "en", "value": self.message}}

@@ -19,7 +19,7 @@ def error_response(exc: PersoniumError, *, oauth: bool = False) -> Response:
     if oauth and exc.spec.oauth_error:
         body = {"error": exc.spec.oauth_error, "error_description": f"[{exc.code}] - {exc.message}", **exc.extra}
     else:
-        body = {"code": exc.code, "message": {"lang": "en", "value": exc.message}}
+        body = exc.document()
     single = {name: value for name, value in exc.headers.items() if isinstance(value, str)}
     response = Response(orjson.dumps(body), exc.status, headers=single, media_type="application/json")
     for name, values in exc.headers.items():

@@ -3,7 +3,8 @@ publish, clean-ups such as deleting the chunks of released file bodies)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,20 @@ class Transaction:
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the transaction committed, outside it; never if it rolled back."""
         self.committed_hooks.append(hook)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that is undone alone if it raises: its changes, its events and its
+        after-commit work (a ``$batch`` changeset)."""
+        events, hooks = len(self.events), len(self.committed_hooks)
+        nested = self.conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self.events[events:], self.committed_hooks[hooks:]
+            raise
+        nested.commit()
 
     def execute(self, statement: Any, params: Any = None) -> Any:
         return self.conn.execute(statement, params) if params is not None else self.conn.execute(statement)

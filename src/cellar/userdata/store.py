@@ -143,6 +143,12 @@ class DocumentStore:
         if not new:
             return
         p = tables.odata_properties
+        # registered earlier in this request (a $batch works with the model it started with)
+        registered = set(tx.conn.execute(select(p.c.name).where(p.c.entity_type_id == self.type_id,
+                                                                p.c.name.in_([name for name, _ in new]))).scalars())
+        new = [(name, value) for name, value in new if name not in registered]
+        if not new:
+            return
         count = tx.conn.execute(select(func.count()).where(p.c.entity_type_id == self.type_id)).scalar_one()
         if count + len(new) > MAX_PROPERTIES:
             raise PersoniumError("PR400-OD-0032")
