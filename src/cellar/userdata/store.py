@@ -8,8 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, literal_column, select, update
+import orjson
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import True_
 
 from cellar import clock
 from cellar.errors import PersoniumError
@@ -19,6 +21,7 @@ from cellar.odata.model import EntityModel, EntityType, NavigationProperty
 from cellar.odata.store import Entity, EntityStore, LinkStore
 from cellar.storage import tables
 from cellar.storage.ids import new_id
+from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.uow import Transaction
 from cellar.userdata.paths import JsonField
 from cellar.userdata.schema import MAX_PROPERTIES, datetime_value
@@ -108,7 +111,7 @@ class DocumentStore:
         value = key.get(KEY)
         if not isinstance(value, str) or "\x00" in value:
             return None
-        row = tx.conn.execute(select(self.table).where(self._mine(), self.table.c.key == value)).mappings().first()
+        row = _BY_KEY.first(tx, type_id=self.type_id, key=value)
         return self.to_entity(row) if row else None
 
     def find_by_id(self, tx: Transaction, entity_id: str) -> Entity | None:
@@ -117,9 +120,15 @@ class DocumentStore:
 
     def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
                top: int, skip: int) -> list[Entity]:
-        stmt = (select(self.table).where(self._mine(), where)
-                .order_by(*order, self.table.c.key).limit(top).offset(skip))
+        stmt = select(self.table).where(self._mine(), where).order_by(*order, *self._default_order(where, order))
+        stmt = stmt.limit(top).offset(skip)
         return [self.to_entity(row) for row in tx.conn.execute(stmt).mappings()]
+
+    def _default_order(self, where: ColumnElement[bool], order: list[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+        """Ties, and a list without ``$orderby``, go by ``__id``; but a filtered list without ``$orderby``
+        comes in no order (Personium's order is unspecified): ordering it by the key would make the
+        planners walk the key index through every entity of the type instead of the filter's index."""
+        return [self.table.c.key] if order or isinstance(where, True_) else []
 
     def count(self, tx: Transaction, where: ColumnElement[bool]) -> int:
         stmt = select(func.count()).select_from(self.table).where(self._mine(), where)
@@ -130,7 +139,8 @@ class DocumentStore:
 
     def to_entity(self, row: Mapping[Any, Any]) -> Entity:
         declared = {p.name: None for p in self.etype.properties if p.declared and p.name != KEY}
-        values = {KEY: row["key"], **declared, **row["doc"]}
+        doc = row["doc"]  # a prepared read returns the JSON text (SQLite), or what the driver made of it
+        values = {KEY: row["key"], **declared, **(orjson.loads(doc) if isinstance(doc, str | bytes) else doc)}
         return Entity(self.etype, row["id"], values, row["published"], row["updated"], row["version"])
 
     # --- writes ---------------------------------------------------------------------------------
@@ -170,7 +180,7 @@ class DocumentStore:
                "entity_type_id": self.type_id, "key": values[KEY], "doc": self._document(values),
                "published": stamp, "updated": stamp, "version": 1}
         try:
-            tx.conn.execute(self.table.insert().values(row))
+            insert_of(self.table, tuple(row)).execute(tx, **{**row, "doc": orjson.dumps(row["doc"]).decode()})
         except IntegrityError as exc:
             raise PersoniumError("PR409-OD-0003") from exc
         return self.to_entity(row)
@@ -205,6 +215,10 @@ class DocumentStore:
             if prop.edm_type == "Edm.DateTime" and doc.get(prop.name) is not None and not prop.collection:
                 doc[prop.name] = datetime_value(doc[prop.name])
         return doc
+
+
+_BY_KEY = Prepared(select(tables.odata_entities).where(tables.odata_entities.c.entity_type_id == bindparam("type_id"),
+                                                      tables.odata_entities.c.key == bindparam("key")))
 
 
 def _dynamic_type(value: Any) -> str:
