@@ -10,6 +10,7 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.storage.blobs import BlobStore
 from cellar.storage.uow import Transaction
+from cellar.userdata.versions import has_schema
 
 
 def delete(tx: Transaction, blobs: BlobStore, target: BoxTarget, recursive: str | None,
@@ -25,9 +26,10 @@ def delete(tx: Transaction, blobs: BlobStore, target: BoxTarget, recursive: str 
     if node.kind is Kind.FILE:
         if not node.if_match(if_match):
             raise PersoniumError("PR412-DV-0001")
-    elif not deep and any(child.kind is not Kind.SOURCE or tree.has_children(tx, child)
-                          for child in tree.children(tx, node)):
-        raise PersoniumError("PR403-DV-0003")
+    elif not deep and (any(child.kind is not Kind.SOURCE or tree.has_children(tx, child)
+                               for child in tree.children(tx, node))
+                           or (node.kind is Kind.ODATA and has_schema(tx, node.id))):
+        raise PersoniumError("PR403-DV-0003")  # an OData collection with a schema is not empty
     tree.remove(tx, blobs, node)
     target.emit(tx, node.kind, catalog.DELETE)
 

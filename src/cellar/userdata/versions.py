@@ -20,3 +20,11 @@ def bump_schema(tx: Transaction, cell_id: str, collection_id: str) -> None:
     if tx.conn.execute(update(s).where(s.c.collection_id == collection_id).values(version=s.c.version + 1)).rowcount:
         return
     tx.conn.execute(s.insert().values(collection_id=collection_id, cell_id=cell_id, version=1))
+
+
+def has_schema(tx: Transaction, collection_id: str) -> bool:
+    """Whether the collection defines anything (an entity type or a complex type): then it is not empty."""
+    et, ct = tables.odata_entity_types, tables.odata_complex_types
+    query = select(et.c.id).where(et.c.collection_id == collection_id).union_all(
+        select(ct.c.id).where(ct.c.collection_id == collection_id)).limit(1)
+    return tx.conn.execute(query).first() is not None
