@@ -305,3 +305,23 @@ def test_an_entity_type_takes_its_dynamic_properties_along(client, diary):
                  "PR409-OD-0001")
     assert client.delete(url, headers=MASTER_AUTH).status_code == 204
     assert client.delete(path(f"{COL}/$metadata/EntityType('Loose')"), headers=MASTER_AUTH).status_code == 204
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe{}", b'{"title": "\xed\xa0\x80"}', b"[1,2]", b'"text"', b"{" * 5000])
+def test_bodies_that_are_not_a_json_object_are_refused(client, diary, raw):
+    assert_error(client.post(path(f"{COL}/Diary"), content=raw, headers=MASTER_AUTH), 400, "PR400-OD-0001")
+    assert listed(client, "") == []
+
+
+@pytest.mark.parametrize("key", ["x' or '1'='1", "x'); DROP TABLE odata_entities; --", "%00", "a" * 300])
+def test_keys_that_look_like_sql_are_only_keys(client, diary, key):
+    create(client, {"__id": "e1"})
+    quoted = key.replace("'", "''")
+    response = client.get(path(f"{COL}/Diary('{quoted}')"), headers=MASTER_AUTH)
+    assert response.status_code in (400, 404), response.text
+    assert [e["__id"] for e in listed(client, "")] == ["e1"]
+
+
+def test_a_string_beyond_the_limit_is_refused(client, diary):
+    assert_error(create(client, {"title": "x" * 51201}, 400), 400, "PR400-OD-0006")
+    assert_error(create(client, {"free": "x" * 51201}, 400), 400, "PR400-OD-0006")
