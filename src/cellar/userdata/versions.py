@@ -3,15 +3,20 @@ transaction that makes them, so that a model built for one version is never used
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cellar.storage import tables
+from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
+
+_VERSION = Prepared(select(tables.odata_schemas.c.version)
+                    .where(tables.odata_schemas.c.collection_id == bindparam("collection_id")))
 
 
 def schema_version(tx: Transaction, collection_id: str) -> int:
-    s = tables.odata_schemas
-    return int(tx.conn.execute(select(s.c.version).where(s.c.collection_id == collection_id)).scalar() or 0)
+    """Asked by every request inside an OData collection: a prepared statement."""
+    row = _VERSION.first(tx, collection_id=collection_id)
+    return int(row["version"]) if row else 0
 
 
 def bump_schema(tx: Transaction, cell_id: str, collection_id: str) -> None:
