@@ -1163,3 +1163,34 @@ def test_schema_without_a_token_is_401(col):
     assert_error(col.get(m("EntityType"), headers={"Accept": "application/json"}), 401, "PR401-AU-0001")
     response = col.post(m("EntityType"), json={"Name": "T"}, headers={"Accept": "application/json"})
     assert_error(response, 401, "PR401-AU-0001")
+
+
+# --- the real server's own refusals (ODataSvcSchemaResource) ---------------------------------------------
+
+@pytest.mark.parametrize("entity_set", ["Property", "ComplexType", "ComplexTypeProperty"])
+def test_merge_of_these_schema_sets_is_not_implemented(col, entity_set):
+    """beforeMerge: Property, ComplexType and ComplexTypeProperty are not partially updated (501)."""
+    make_et(col, "T")
+    assert post(col, "ComplexType", {"Name": "C"}).status_code == 201
+    body = {"Name": "c", "_ComplexType.Name": "C", "Type": "Edm.String"}
+    assert post(col, "ComplexTypeProperty", body).status_code == 201
+    make_prop(col, "p", "T")
+    keys = {"Property": "Property(Name='p',_EntityType.Name='T')", "ComplexType": "ComplexType('C')",
+            "ComplexTypeProperty": "ComplexTypeProperty(Name='c',_ComplexType.Name='C')"}
+    response = col.request("MERGE", path(f"{COL}/$metadata/{keys[entity_set]}"), json={"Name": "x"},
+                           headers=MASTER_AUTH)
+    assert_error(response, 501, "PR501-MC-0001")
+
+
+@pytest.mark.parametrize(("source", "nav", "target"), [
+    ("EntityType('T')", "_Property", "Property(Name='p',_EntityType.Name='U')"),
+    ("Property(Name='p',_EntityType.Name='U')", "_EntityType", "EntityType('T')"),
+    ("EntityType('T')", "_AssociationEnd", "AssociationEnd(Name='a',_EntityType.Name='U')")])
+def test_links_other_than_between_association_ends_are_no_association(col, source, nav, target):
+    """checkNonSupportLinks: a Property or an AssociationEnd belongs to its type from its creation."""
+    make_et(col, "T")
+    make_et(col, "U")
+    make_prop(col, "p", "U")
+    assert post(col, "AssociationEnd", {"Name": "a", "_EntityType.Name": "U", "Multiplicity": "*"}).status_code == 201
+    response = post(col, f"{source}/$links/{nav}", {"uri": META + target})
+    assert_error(response, 400, "PR400-OD-0008")

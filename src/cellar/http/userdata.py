@@ -15,6 +15,7 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.http.exchange import Answer, BodyWanted, Exchange
 from cellar.odata import batch
+from cellar.odata.keys import split_segment
 from cellar.odata.model import EntityModel, EntityType
 from cellar.odata.operations import ODataRequest, execute
 from cellar.odata.replies import render
@@ -27,6 +28,8 @@ from cellar.userdata.versions import bump_schema
 BODY_METHODS = frozenset({"POST", "PUT", "MERGE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 METADATA, BATCH = "$metadata", "$batch"
+#: ODataSvcSchemaResource.beforeMerge: these schema sets are not partially updated (501).
+NOT_MERGED = frozenset({"Property", "ComplexType", "ComplexTypeProperty"})
 
 
 def handle(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
@@ -43,6 +46,8 @@ def handle(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
     root = _root(ex, target, tx, schema, authorize)
     if below == [BATCH]:
         return _batch(ex, tx, root, body)
+    if schema and ex.method == "MERGE" and split_segment(below[1])[0] in NOT_MERGED:
+        raise PersoniumError("PR501-MC-0001")
     request = ODataRequest(ex.method, below[1:] if schema else below, ex.query, ex.headers.get("accept"), body,
                            ex.headers.get("if-match"), ex.headers.get("if-none-match"))
     reply = render(root, execute(tx, root, request))

@@ -54,6 +54,9 @@ class EntityHooks:
     def before_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
         """Raise if the two entities may not be linked (beyond what the link store checks)."""
 
+    def check_links(self, nav: NavigationProperty) -> None:
+        """Raise if ``$links`` may not create or delete links through ``nav`` at all."""
+
 
 @dataclass(frozen=True)
 class ListResult:
@@ -206,11 +209,13 @@ class EntitySetService:
         return target, target.store.find_by_id(tx, created.id) or created
 
     def add_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        self.hooks.check_links(nav)
         self.hooks.before_link(tx, source, nav, target)
         self.links.add(tx, source, nav, target)
         self._emit_link(tx, "create", source, target)
 
     def remove_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
+        self.hooks.check_links(nav)
         self.links.remove(tx, source, nav, target)
         self._emit_link(tx, "delete", source, target)
 

@@ -197,6 +197,13 @@ class SchemaHooks(EntityHooks):
             p = tables.odata_properties
             tx.conn.execute(delete(p).where(p.c.entity_type_id == entity.id, p.c.is_declared.is_(False)))
 
+    def check_links(self, nav: NavigationProperty) -> None:
+        """Only AssociationEnds are linked by ``$links``: a Property, an AssociationEnd or a
+        ComplexTypeProperty belongs to its type from its creation (ODataSvcSchemaResource: 400
+        PR400-OD-0008 "No such association")."""
+        if nav.kind is not NavKind.MANY:
+            raise PersoniumError("PR400-OD-0008")
+
     def before_link(self, tx: Transaction, source: Entity, nav: NavigationProperty, target: Entity) -> None:
         """Two entity types are associated once: linking another pair of their ends is 409 PR409-OD-0006."""
         if self.etype is not ASSOCIATION_END or nav.target != "AssociationEnd":
