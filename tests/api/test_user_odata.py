@@ -325,3 +325,21 @@ def test_keys_that_look_like_sql_are_only_keys(client, diary, key):
 def test_a_string_beyond_the_limit_is_refused(client, diary):
     assert_error(create(client, {"title": "x" * 51201}, 400), 400, "PR400-OD-0006")
     assert_error(create(client, {"free": "x" * 51201}, 400), 400, "PR400-OD-0006")
+
+
+@pytest.mark.parametrize("how", [{"params": {"$format": "atomsvc"}},
+                                 {"headers": {"Accept": "application/atomsvc+xml"}}])
+def test_the_schemas_atom_service_document(client, diary, how):
+    """apiref/371: with ``$format=atomsvc`` or that Accept, ``$metadata`` is the schema's service document."""
+    headers = {"Authorization": MASTER_AUTH["Authorization"], **how.get("headers", {})}
+    response = client.get(path(f"{COL}/$metadata"), params=how.get("params"), headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/atomsvc+xml;charset=utf-8"
+    document = etree.fromstring(response.content)
+    assert document.get("{http://www.w3.org/XML/1998/namespace}base") == \
+        f"http://localhost:8080/c1/box1/{COL}/$metadata/"
+    assert [c.get("href") for c in document.iter("{http://www.w3.org/2007/app}collection")] == [
+        "EntityType", "AssociationEnd", "ComplexTypeProperty", "Property", "ComplexType"]
+    other = client.get(path(f"{COL}/$metadata"), params={"$format": "json"},
+                       headers={"Authorization": MASTER_AUTH["Authorization"]})
+    assert other.headers["content-type"] == "application/xml;charset=utf-8"  # any other $format is ignored

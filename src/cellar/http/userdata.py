@@ -16,6 +16,7 @@ from cellar.events import catalog
 from cellar.http.exchange import Answer, BodyWanted, Exchange
 from cellar.odata import batch
 from cellar.odata.keys import split_segment
+from cellar.odata.metadata import service_document
 from cellar.odata.model import EntityModel, EntityType
 from cellar.odata.operations import ODataRequest, execute
 from cellar.odata.replies import render
@@ -30,6 +31,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 METADATA, BATCH = "$metadata", "$batch"
 #: ODataSvcSchemaResource.beforeMerge: these schema sets are not partially updated (501).
 NOT_MERGED = frozenset({"Property", "ComplexType", "ComplexTypeProperty"})
+#: apiref/371: the schema's Atom service document, its sets in the real server's order.
+SCHEMA_SETS = ("EntityType", "AssociationEnd", "ComplexTypeProperty", "Property", "ComplexType")
 
 
 def handle(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
@@ -48,10 +51,19 @@ def handle(ex: Exchange, target: BoxTarget, tx: Transaction) -> Answer:
         return _batch(ex, tx, root, body)
     if schema and ex.method == "MERGE" and split_segment(below[1])[0] in NOT_MERGED:
         raise PersoniumError("PR501-MC-0001")
+    if below == [METADATA] and ex.method in ("GET", "HEAD") and _wants_atomsvc(ex):
+        document = service_document(f"{root.url}{METADATA}/", SCHEMA_SETS)
+        return Response(document, 200, headers={"DataServiceVersion": "2.0"},
+                        media_type="application/atomsvc+xml;charset=utf-8")
     request = ODataRequest(ex.method, below[1:] if schema else below, ex.query, ex.headers.get("accept"), body,
                            ex.headers.get("if-match"), ex.headers.get("if-none-match"))
     reply = render(root, execute(tx, root, request))
     return Response(reply.body, reply.status, headers=reply.headers, media_type=reply.media_type)
+
+
+def _wants_atomsvc(ex: Exchange) -> bool:
+    """apiref/371: ``$format=atomsvc`` or ``Accept: application/atomsvc+xml``; anything else is the EDMX."""
+    return ex.query.get("$format") == "atomsvc" or ex.headers.get("accept") == "application/atomsvc+xml"
 
 
 def _body(ex: Exchange, tx: Transaction) -> bytes:
