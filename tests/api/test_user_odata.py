@@ -343,3 +343,19 @@ def test_the_schemas_atom_service_document(client, diary, how):
     other = client.get(path(f"{COL}/$metadata"), params={"$format": "json"},
                        headers={"Authorization": MASTER_AUTH["Authorization"]})
     assert other.headers["content-type"] == "application/xml;charset=utf-8"  # any other $format is ignored
+
+
+def test_complex_values_and_lists_round_trip(client, diary):
+    schema(client, "ComplexType", {"Name": "Geo"})
+    schema(client, "ComplexTypeProperty", {"Name": "lat", "_ComplexType.Name": "Geo", "Type": "Edm.Double"})
+    schema(client, "ComplexTypeProperty", {"Name": "where", "_ComplexType.Name": "Place", "Type": "Geo"})
+    schema(client, "Property", {"Name": "stops", "_EntityType.Name": "Diary", "Type": "Place", "CollectionKind": "List"})
+    body = {"__id": "c1", "place": {"city": "Kyoto", "where": {"lat": 35.0}}, "tags": ["a", "b"],
+            "stops": [{"city": "Nara"}, {"city": "Osaka", "where": {"lat": 34.7}}]}
+    create(client, body)
+    got = client.get(path(f"{COL}/Diary('c1')"), headers=MASTER_AUTH).json()["d"]["results"]
+    assert got["place"] == {"city": "Kyoto", "where": {"lat": 35.0}}
+    assert got["tags"] == ["a", "b"]
+    assert got["stops"] == [{"city": "Nara", "where": None}, {"city": "Osaka", "where": {"lat": 34.7}}]
+    assert_error(create(client, {"stops": [{"town": "x"}]}, 400), 400, "PR400-OD-0007")
+    assert_error(create(client, {"place": {"where": {"lat": "north"}}}, 400), 400, "PR400-OD-0006")
