@@ -349,7 +349,8 @@ def test_complex_values_and_lists_round_trip(client, diary):
     schema(client, "ComplexType", {"Name": "Geo"})
     schema(client, "ComplexTypeProperty", {"Name": "lat", "_ComplexType.Name": "Geo", "Type": "Edm.Double"})
     schema(client, "ComplexTypeProperty", {"Name": "where", "_ComplexType.Name": "Place", "Type": "Geo"})
-    schema(client, "Property", {"Name": "stops", "_EntityType.Name": "Diary", "Type": "Place", "CollectionKind": "List"})
+    schema(client, "Property", {"Name": "stops", "_EntityType.Name": "Diary", "Type": "Place",
+                                "CollectionKind": "List"})
     body = {"__id": "c1", "place": {"city": "Kyoto", "where": {"lat": 35.0}}, "tags": ["a", "b"],
             "stops": [{"city": "Nara"}, {"city": "Osaka", "where": {"lat": 34.7}}]}
     create(client, body)

@@ -506,35 +506,6 @@ def test_property_collection_kinds_that_are_invalid_are_od_0006(col, kind):
     assert_field_error(response, "PR400-OD-0006", "CollectionKind")
 
 
-@pytest.mark.parametrize("name", ["-p", "_p", "p" * 129, "p q", "p/q"])
-def test_property_names_that_are_invalid_are_od_0006(col, name):
-    make_et(col, "T")
-    response = post(col, "Property", {"Name": name, "_EntityType.Name": "T", "Type": "Edm.String"})
-    assert_field_error(response, "PR400-OD-0006", "Name")
-
-
-@pytest.mark.parametrize("missing", ["Name", "_EntityType.Name", "Type"])
-def test_property_without_a_required_field_is_od_0009(col, missing):
-    make_et(col, "T")
-    body = {"Name": "p", "_EntityType.Name": "T", "Type": "Edm.String"}
-    del body[missing]
-    assert_field_error(post(col, "Property", body), "PR400-OD-0009", missing)
-
-
-def test_property_of_an_unknown_entity_type_is_od_0024(col):
-    response = post(col, "Property", {"Name": "p", "_EntityType.Name": "Nope", "Type": "Edm.String"})
-    assert_field_error(response, "PR400-OD-0024", "Nope")
-
-
-def test_property_twice_is_409_but_the_name_is_per_entity_type(col):
-    make_et(col, "T")
-    make_et(col, "U")
-    make_prop(col, "p", "T")
-    response = post(col, "Property", {"Name": "p", "_EntityType.Name": "T", "Type": "Edm.Int32"})
-    assert_error(response, 409, "PR409-OD-0003")
-    make_prop(col, "p", "U")
-
-
 def test_property_not_nullable_on_an_entity_type_with_entities_is_od_0006(col):
     make_et(col, "T")
     make_entity(col, "T")
@@ -837,28 +808,6 @@ def test_complex_type_property_may_have_a_complex_type(col):
     assert make_ctp(col, "inner", "Outer", "Inner")["Type"] == "Inner"
 
 
-@pytest.mark.parametrize("missing", ["Name", "_ComplexType.Name", "Type"])
-def test_complex_type_property_without_a_required_field_is_od_0009(col, missing):
-    make_ct(col, "C")
-    body = {"Name": "x", "_ComplexType.Name": "C", "Type": "Edm.String"}
-    del body[missing]
-    assert_field_error(post(col, "ComplexTypeProperty", body), "PR400-OD-0009", missing)
-
-
-def test_complex_type_property_of_an_unknown_complex_type_is_od_0024(col):
-    response = post(col, "ComplexTypeProperty", {"Name": "x", "_ComplexType.Name": "Nope", "Type": "Edm.String"})
-    assert_field_error(response, "PR400-OD-0024", "Nope")
-
-
-def test_complex_type_property_twice_is_409(col):
-    make_ct(col, "C")
-    make_ct(col, "D")
-    make_ctp(col, "x", "C")
-    response = post(col, "ComplexTypeProperty", {"Name": "x", "_ComplexType.Name": "C", "Type": "Edm.Int32"})
-    assert_error(response, 409, "PR409-OD-0003")
-    make_ctp(col, "x", "D")
-
-
 def test_list_and_retrieve_complex_type_properties(col):
     make_ct(col, "C")
     made = make_ctp(col, "x", "C", "Edm.Boolean", Nullable=False, DefaultValue="false")
@@ -951,35 +900,6 @@ def test_association_end_multiplicities_that_are_invalid_are_od_0006(col, multip
     make_et(col, "T")
     response = post(col, "AssociationEnd", {"Name": "a", "_EntityType.Name": "T", "Multiplicity": multiplicity})
     assert_field_error(response, "PR400-OD-0006", "Multiplicity")
-
-
-@pytest.mark.parametrize("name", ["-a", "_a", "a" * 129, "a b"])
-def test_association_end_names_that_are_invalid_are_od_0006(col, name):
-    make_et(col, "T")
-    response = post(col, "AssociationEnd", {"Name": name, "_EntityType.Name": "T", "Multiplicity": "*"})
-    assert_field_error(response, "PR400-OD-0006", "Name")
-
-
-@pytest.mark.parametrize("missing", ["Name", "_EntityType.Name", "Multiplicity"])
-def test_association_end_without_a_required_field_is_od_0009(col, missing):
-    make_et(col, "T")
-    body = {"Name": "a", "_EntityType.Name": "T", "Multiplicity": "*"}
-    del body[missing]
-    assert_field_error(post(col, "AssociationEnd", body), "PR400-OD-0009", missing)
-
-
-def test_association_end_of_an_unknown_entity_type_is_od_0024(col):
-    response = post(col, "AssociationEnd", {"Name": "a", "_EntityType.Name": "Nope", "Multiplicity": "*"})
-    assert_field_error(response, "PR400-OD-0024", "Nope")
-
-
-def test_association_end_twice_is_409_but_the_name_is_per_entity_type(col):
-    make_et(col, "T")
-    make_et(col, "U")
-    make_ae(col, "a", "T")
-    response = post(col, "AssociationEnd", {"Name": "a", "_EntityType.Name": "T", "Multiplicity": "1"})
-    assert_error(response, 409, "PR409-OD-0003")
-    make_ae(col, "a", "U")
 
 
 def test_list_and_retrieve_association_ends(col):
@@ -1194,3 +1114,53 @@ def test_links_other_than_between_association_ends_are_no_association(col, sourc
     assert post(col, "AssociationEnd", {"Name": "a", "_EntityType.Name": "U", "Multiplicity": "*"}).status_code == 201
     response = post(col, f"{source}/$links/{nav}", {"uri": META + target})
     assert_error(response, 400, "PR400-OD-0008")
+
+
+# --- what the sets that belong to a parent share (Property, ComplexTypeProperty, AssociationEnd) ----------
+
+#: set: (its parent set, the body's parent key, the rest of a valid body)
+CHILD_SETS = {
+    "Property": ("EntityType", "_EntityType.Name", {"Type": "Edm.String"}),
+    "ComplexTypeProperty": ("ComplexType", "_ComplexType.Name", {"Type": "Edm.String"}),
+    "AssociationEnd": ("EntityType", "_EntityType.Name", {"Multiplicity": "*"}),
+}
+
+
+def child_body(entity_set: str, name: str, parent: str) -> dict[str, Any]:
+    _, parent_key, rest = CHILD_SETS[entity_set]
+    return {"Name": name, parent_key: parent, **rest}
+
+
+def make_parent(col: Any, entity_set: str, name: str) -> None:
+    assert post(col, CHILD_SETS[entity_set][0], {"Name": name}).status_code == 201
+
+
+@pytest.mark.parametrize("entity_set", sorted(CHILD_SETS))
+@pytest.mark.parametrize("name", ["-p", "_p", "p" * 129, "p q", "p/q"])
+def test_child_names_that_are_invalid_are_od_0006(col, entity_set, name):
+    make_parent(col, entity_set, "T")
+    assert_field_error(post(col, entity_set, child_body(entity_set, name, "T")), "PR400-OD-0006", "Name")
+
+
+@pytest.mark.parametrize("entity_set", sorted(CHILD_SETS))
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_child_without_a_required_field_is_od_0009(col, entity_set, which):
+    make_parent(col, entity_set, "T")
+    body = child_body(entity_set, "p", "T")
+    missing = list(body)[which]  # Name, the parent key, Type or Multiplicity
+    del body[missing]
+    assert_field_error(post(col, entity_set, body), "PR400-OD-0009", missing)
+
+
+@pytest.mark.parametrize("entity_set", sorted(CHILD_SETS))
+def test_child_of_an_unknown_parent_is_od_0024(col, entity_set):
+    assert_field_error(post(col, entity_set, child_body(entity_set, "p", "Nope")), "PR400-OD-0024", "Nope")
+
+
+@pytest.mark.parametrize("entity_set", sorted(CHILD_SETS))
+def test_child_twice_is_409_but_the_name_is_per_parent(col, entity_set):
+    make_parent(col, entity_set, "T")
+    make_parent(col, entity_set, "U")
+    assert post(col, entity_set, child_body(entity_set, "p", "T")).status_code == 201
+    assert_error(post(col, entity_set, child_body(entity_set, "p", "T")), 409, "PR409-OD-0003")
+    assert post(col, entity_set, child_body(entity_set, "p", "U")).status_code == 201
