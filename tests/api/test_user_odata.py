@@ -360,3 +360,19 @@ def test_complex_values_and_lists_round_trip(client, diary):
     assert got["stops"] == [{"city": "Nara", "where": None}, {"city": "Osaka", "where": {"lat": 34.7}}]
     assert_error(create(client, {"stops": [{"town": "x"}]}, 400), 400, "PR400-OD-0007")
     assert_error(create(client, {"place": {"where": {"lat": "north"}}}, 400), 400, "PR400-OD-0006")
+
+
+def test_atom_writes_complex_values_and_lists_as_odata_v2_does(client, diary):
+    create(client, {"__id": "a1", "title": "t", "tags": ["x", "y"], "place": {"city": "Kyoto"}, "ok": True})
+    response = client.get(path(f"{COL}/Diary('a1')"), headers={"Authorization": MASTER_AUTH["Authorization"]})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/atom+xml")
+    d, m = "{http://schemas.microsoft.com/ado/2007/08/dataservices}", \
+        "{http://schemas.microsoft.com/ado/2007/08/dataservices/metadata}"
+    properties = etree.fromstring(response.content).find(f".//{m}properties")
+    assert properties is not None
+    tags, place = properties.find(f"{d}tags"), properties.find(f"{d}place")
+    assert tags is not None and tags.get(f"{m}type") == "Bag(Edm.String)"
+    assert [element.text for element in tags] == ["x", "y"]
+    assert place is not None and place.get(f"{m}type") == "UserData.Place"
+    assert place.find(f"{d}city").text == "Kyoto"  # type: ignore[union-attr]
+    assert properties.find(f"{d}ok").text == "true"  # type: ignore[union-attr]

@@ -52,7 +52,10 @@ def _entry(parent: Any, entity: Entity, uri: str, root_url: str, select: Sequenc
     wanted = None if select is None else set(select)
     for prop in entity.etype.properties:
         if (wanted is None or prop.name in wanted) and (prop.declared or prop.name in entity.values):
-            _property(props, prop.name, prop.edm_type, entity.values[prop.name])
+            qualified = prop.edm_type if prop.edm_type.startswith("Edm.") else \
+                f"{entity.etype.namespace}.{prop.edm_type}"
+            _property(props, prop.name, f"Bag({qualified})" if prop.collection else qualified,
+                      entity.values[prop.name])
     for name, value in dynamic_values(entity).items():
         if wanted is None or name in wanted:
             _property(props, name, _dynamic_type(value), value)
@@ -69,15 +72,27 @@ def _dynamic_type(value: Any) -> str:
     return "Edm.Double" if isinstance(value, float) else "Edm.String"
 
 
-def _property(parent: Any, name: str, edm_type: str, value: Any) -> None:
+def _property(parent: Any, name: str, edm_type: str | None, value: Any) -> None:
     element = _sub(parent, f"{{{DATASERVICES}}}{name}")
-    if edm_type != "Edm.String":
+    if edm_type is not None and edm_type != "Edm.String":
         element.set(f"{{{METADATA}}}type", edm_type)
+    _value(element, edm_type, value)
+
+
+def _value(element: Any, edm_type: str | None, value: Any) -> None:
+    """A value as OData v2 Atom writes it: a list's items as ``d:element``, a complex value's members."""
     if value is None:
         element.set(f"{{{METADATA}}}null", "true")
+    elif isinstance(value, list):
+        inner = (edm_type or "").removeprefix("Bag(").removesuffix(")")
+        for item in value:
+            _value(_sub(element, f"{{{DATASERVICES}}}element"), inner, item)
+    elif isinstance(value, dict):
+        for name, member in value.items():
+            _property(element, name, None if isinstance(member, dict | list) else _dynamic_type(member), member)
     elif edm_type == "Edm.DateTime":
         element.text = _iso(value)
-    elif edm_type == "Edm.Boolean":
+    elif isinstance(value, bool):
         element.text = "true" if value else "false"
     else:
         element.text = str(value)
