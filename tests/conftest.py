@@ -23,6 +23,7 @@ from cellar.settings import Settings, finish, normalize_database_url
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate
 from cellar.storage.tables import metadata, unit_kv
+from cellar.userdata import indexes
 
 MASTER = "test-master-token"
 UNIT = "http://localhost:8080/"
@@ -96,6 +97,8 @@ def _empty(storage: Storage) -> None:
         else:
             for table in tables:
                 tx.conn.execute(delete(table))
+        # the entity types went: their property indexes go too, here rather than in the sweeper's thread
+        indexes.sweep(tx.conn)
 
 
 @pytest.fixture

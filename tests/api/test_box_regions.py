@@ -77,7 +77,7 @@ def test_put_of_a_large_body_inside_odata_is_judged_before_it_is_read(client, bo
     response = put_file(client, "od/Entity", b"x" * (2 * 1024 * 1024), "application/json", auth={})
     assert_error(response, 401, "PR401-AU-0001")
     response = put_file(client, "od/Entity", b"x" * (2 * 1024 * 1024), "application/json")
-    assert_error(response, 400, "PR400-OD-0001")  # more than a chunk of JSON is no entity
+    assert_error(response, 404, "PR404-OD-0001")  # received, read back, and the path has no such entity set
 
 
 def test_plain_collections_stay_webdav(client, box):
