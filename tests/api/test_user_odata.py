@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from lxml import etree
@@ -377,21 +376,3 @@ def test_atom_writes_complex_values_and_lists_as_odata_v2_does(client, diary):
     assert place is not None and place.get(f"{m}type") == "UserData.Place"
     assert place.find(f"{d}city").text == "Kyoto"  # type: ignore[union-attr]
     assert properties.find(f"{d}ok").text == "true"  # type: ignore[union-attr]
-
-
-def test_q_finds_phrases_of_words_in_every_value(client, diary):
-    """apiref/408 and the real server's phrase match over all fields: each word (a phrase of words) must
-    occur, ignoring case, in some value (dynamic, complex and list values included); words are AND-ed."""
-    create(client, {"__id": "a", "title": "Walking in the Park", "mood": "happy day"})
-    create(client, {"__id": "b", "title": "rain", "place": {"city": "Kyoto"}, "tags": ["park", "walk"]})
-    create(client, {"__id": "c", "title": "apartment"})
-    for q, expected in [("park", ["a", "b"]), ("PARK walking", ["a"]), ("kyoto", ["b"]), ("happy", ["a"]),
-                        ("the-park", ["a"]), ("par", []), ("park rain", ["b"]), ("nothing", [])]:
-        found = sorted(e["__id"] for e in listed(client, f"q={quote(q)}"))
-        assert found == expected, q
-    url = path(f"{COL}/Diary('a')")
-    assert client.request("MERGE", url, json={"title": "indoors"}, headers=MASTER_AUTH).status_code == 204
-    assert sorted(e["__id"] for e in listed(client, "q=park")) == ["b"]  # the index follows updates
-    assert client.delete(path(f"{COL}/Diary('b')"), headers=MASTER_AUTH).status_code == 204
-    assert listed(client, "q=park") == [] and [e["__id"] for e in listed(client, "q=happy")] == ["a"]
-    assert_error(client.get(path(f"{COL}/Diary?q=" + "x" * 256), headers=MASTER_AUTH), 400, "PR400-OD-0029")

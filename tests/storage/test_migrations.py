@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Inspector
-from sqlalchemy.types import NullType
 
 from cellar.settings import normalize_database_url
 from cellar.storage import Storage, open_storage, tables
@@ -83,7 +82,8 @@ def _schema(storage: Storage) -> dict[str, Any]:
         catalog = inspect(conn)
         return {
             name: {
-                "columns": {c["name"]: {**c, "type": _type(c["type"], conn)} for c in catalog.get_columns(name)},
+                "columns": {c["name"]: {**c, "type": str(c["type"].compile(conn.dialect))}
+                            for c in catalog.get_columns(name)},
                 "primary key": catalog.get_pk_constraint(name),
                 "foreign keys": sorted(catalog.get_foreign_keys(name), key=repr),
                 "unique constraints": sorted(_unique_constraints(catalog, name), key=repr),
@@ -92,11 +92,6 @@ def _schema(storage: Storage) -> dict[str, Any]:
             }
             for name in catalog.get_table_names() if name != schema_version.name
         }
-
-
-def _type(kind: Any, conn: Any) -> str:
-    """A column's type as DDL; the columns of SQLite's virtual tables (FTS5, user OData search) have none."""
-    return "(none)" if isinstance(kind, NullType) else str(kind.compile(conn.dialect))
 
 
 def _created_by_metadata(new_storage: NewStorage) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.events.bus import Event
 from cellar.odata.body import validate_entity
-from cellar.odata.compile import compile_filter, compile_orderby
+from cellar.odata.compile import compile_filter, compile_orderby, compile_search
 from cellar.odata.keys import format_key
 from cellar.odata.links import child_link
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, NavKind
@@ -122,7 +122,7 @@ class EntitySetService:
         if options.filter is not None:
             conditions.append(compile_filter(options.filter, self.store.resolve))
         if options.q:
-            conditions.append(self.store.search(options.q))
+            conditions.append(compile_search(options.q, self.store.string_columns()))
         visible = self.hooks.visible(self.root.caller, self.store)
         if visible is not None:
             conditions.append(visible)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cellar import clock
 from cellar.errors import PersoniumError
-from cellar.odata.compile import ColumnRef, compile_search
+from cellar.odata.compile import ColumnRef
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
 from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
@@ -62,9 +62,7 @@ class EntityStore(Protocol):
 
     def resolve(self, name: str) -> ColumnRef | None: ...
 
-    def search(self, words: list[str]) -> ColumnElement[bool]:
-        """``q``: the entities in which every word occurs."""
-        ...
+    def string_columns(self) -> list[ColumnElement[Any]]: ...
 
     def column(self, name: str) -> ColumnElement[Any]:
         """A stored column by name, hidden ones included (``id``, ``owner``), for hook conditions."""
@@ -183,10 +181,8 @@ class TableStore:
             return ColumnRef(self.key_columns[name], "Edm.String")
         return None
 
-    def search(self, words: list[str]) -> ColumnElement[bool]:
-        """Control objects are few per cell: each word, ignoring case, anywhere in a string property."""
-        return compile_search(words, [self.table.c[p.column_name] for p in self.etype.properties
-                                      if p.edm_type == "Edm.String"])
+    def string_columns(self) -> list[ColumnElement[Any]]:
+        return [self.table.c[p.column_name] for p in self.etype.properties if p.edm_type == "Edm.String"]
 
     def scope_condition(self) -> ColumnElement[bool]:
         return and_(True, *(self.table.c[col] == value for col, value in self.scope.items()))

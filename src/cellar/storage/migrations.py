@@ -342,26 +342,7 @@ def _v11_user_odata(conn: Connection) -> None:
     entities = _keyed(meta, "odata_entities", collection(), owner("odata_entity_types", "entity_type_id"),
                       _text("key", 200, nullable=False), Column("doc", JSON, nullable=False))
     Index("uq_odata_entities", entities.c.entity_type_id, entities.c.key, unique=True)
-    Table("odata_search", meta,
-          Column("entity_id", String(32), ForeignKey("odata_entities.id", ondelete="CASCADE"), primary_key=True),
-          _cell_id(), Column("text", Text, nullable=False))
     _create(conn, meta)
-    for statement in _V11_SEARCH.get(conn.dialect.name, ()):
-        conn.execute(text(statement))
-
-
-#: Full-text search of ``odata_search`` as step 11 made it.
-_V11_SEARCH: dict[str, tuple[str, ...]] = {
-    "sqlite": (
-        "CREATE VIRTUAL TABLE odata_search_fts USING fts5(text, content='odata_search', content_rowid='rowid', "
-        "tokenize='unicode61')",
-        "CREATE TRIGGER odata_search_ai AFTER INSERT ON odata_search BEGIN "
-        "INSERT INTO odata_search_fts(rowid, text) VALUES (new.rowid, new.text); END",
-        "CREATE TRIGGER odata_search_ad AFTER DELETE ON odata_search BEGIN "
-        "INSERT INTO odata_search_fts(odata_search_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END",
-    ),
-    "postgresql": ("CREATE INDEX ix_odata_search_words ON odata_search USING gin (to_tsvector('simple', text))",),
-}
 
 
 MIGRATIONS: tuple[Migration, ...] = (

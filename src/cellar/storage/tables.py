@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -28,7 +27,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
     func,
     true,
 )
@@ -271,29 +269,6 @@ odata_entities = _keyed(
     Column("entity_type_id", String(32), ForeignKey("odata_entity_types.id"), nullable=False),
     text_column("key", 200, nullable=False), Column("doc", JSON, nullable=False))
 Index("uq_odata_entities", odata_entities.c.entity_type_id, odata_entities.c.key, unique=True)
-#: What ``q`` searches in (apiref 408): the text of an entity's values, indexed for full-text search by
-#: the database, FTS5 on SQLite (kept in step by triggers), a GIN index of its words on PostgreSQL.
-odata_search = Table(
-    "odata_search",
-    metadata,
-    Column("entity_id", String(32), ForeignKey("odata_entities.id", ondelete="CASCADE"), primary_key=True),
-    cell_column(),
-    Column("text", Text, nullable=False),
-)
-SEARCH_DDL: dict[str, tuple[str, ...]] = {
-    "sqlite": (
-        "CREATE VIRTUAL TABLE odata_search_fts USING fts5(text, content='odata_search', content_rowid='rowid', "
-        "tokenize='unicode61')",
-        "CREATE TRIGGER odata_search_ai AFTER INSERT ON odata_search BEGIN "
-        "INSERT INTO odata_search_fts(rowid, text) VALUES (new.rowid, new.text); END",
-        "CREATE TRIGGER odata_search_ad AFTER DELETE ON odata_search BEGIN "
-        "INSERT INTO odata_search_fts(odata_search_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END",
-    ),
-    "postgresql": ("CREATE INDEX ix_odata_search_words ON odata_search USING gin (to_tsvector('simple', text))",),
-}
-for _dialect, _statements in SEARCH_DDL.items():
-    for _statement in _statements:
-        event.listen(odata_search, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 
 
 #: File bodies, behind ``cellar.storage.blobs`` so that an object store can replace these tables: one

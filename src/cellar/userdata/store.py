@@ -25,7 +25,6 @@ from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.uow import Transaction
 from cellar.userdata.paths import JsonField
 from cellar.userdata.schema import MAX_PROPERTIES, datetime_value
-from cellar.userdata.search import index_text, search_query
 from cellar.userdata.versions import bump_schema
 
 KEY = "__id"
@@ -92,10 +91,9 @@ class DocumentStore:
             return None
         return ColumnRef(JsonField(name, prop.edm_type), prop.edm_type)
 
-    def search(self, words: list[str]) -> ColumnElement[bool]:
-        """``q`` (apiref 408): every word a phrase of the entity's words (case aside), as the real server's
-        phrase match over all its fields; answered by the database's full-text index."""
-        return self.table.c.id.in_(search_query(words))
+    def string_columns(self) -> list[ColumnElement[Any]]:
+        return [JsonField(p.name, "Edm.String") for p in self.etype.properties
+                if p.edm_type == "Edm.String" and not p.collection and p.name != KEY]
 
     def column(self, name: str) -> ColumnElement[Any]:
         return self.table.c[name]
@@ -185,7 +183,6 @@ class DocumentStore:
             insert_of(self.table, tuple(row)).execute(tx, **{**row, "doc": orjson.dumps(row["doc"]).decode()})
         except IntegrityError as exc:
             raise PersoniumError("PR409-OD-0003") from exc
-        index_text(tx, row["id"], self.scope["cell_id"], row["doc"])
         return self.to_entity(row)
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
@@ -204,7 +201,6 @@ class DocumentStore:
             raise PersoniumError("PR409-OD-0003") from exc
         if written != 1:
             raise PersoniumError("PR412-OD-0002")
-        index_text(tx, entity.id, self.scope["cell_id"], changes["doc"], replace=True)
         return self.to_entity({"id": entity.id, "published": entity.published, **changes})
 
     def delete(self, tx: Transaction, entity: Entity) -> None:
