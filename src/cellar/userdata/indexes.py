@@ -13,12 +13,10 @@ from sqlalchemy.engine import Connection
 
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
-from cellar.userdata.paths import SAFE_NAME, field_sql
+from cellar.userdata.paths import FIELD_TYPES, SAFE_NAME, field_sql
 
 PREFIX = "ix_ud_"
 _NAME = re.compile(rf"{PREFIX}([0-9a-f]{{32}})_[0-9a-f]{{8}}")
-INDEXED_TYPES = frozenset({"Edm.String", "Edm.Boolean", "Edm.Int32", "Edm.Int64", "Edm.DateTime", "Edm.Double",
-                           "Edm.Single"})
 
 
 def index_name(type_id: str, name: str) -> str:
@@ -26,7 +24,7 @@ def index_name(type_id: str, name: str) -> str:
 
 
 def indexable(edm_type: str, collection_kind: str | None) -> bool:
-    return edm_type in INDEXED_TYPES and collection_kind != "List"
+    return edm_type in FIELD_TYPES and collection_kind != "List"
 
 
 def create(tx: Transaction, type_id: str, name: str, edm_type: str) -> None:

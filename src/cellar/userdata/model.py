@@ -63,7 +63,7 @@ def _build(tx: Transaction, collection_id: str) -> EntityModel:
         EntityType(name=row.name, namespace=NAMESPACE, key=(KeyPart(KEY),), open=True,
                    properties=(Property(KEY, nullable=False, default=new_id, checks=(pattern(ID),),
                                         edm_default="UUID()", edm_format=f"regEx('^{ID}$')"),
-                               *(_property(prop) for prop in props if prop.entity_type_id == row.id)))
+                               *(_property(prop, prop.is_declared) for prop in props if prop.entity_type_id == row.id)))
         for row in types)
     complexes = tuple(ComplexType(row.name, tuple(_property(prop) for prop in complex_props
                                                   if prop.complex_type_id == row.id))
@@ -97,10 +97,11 @@ def _navigation(tx: Transaction, collection_id: str, type_names: dict[str, str])
     return navigation
 
 
-def _property(row: Row[Any]) -> Property:
+def _property(row: Row[Any], declared: bool = True) -> Property:
+    """``declared``: a ComplexTypeProperty always is; a Property says so (dynamic ones are not)."""
     return Property(row.name, row.type, nullable=row.nullable, default=_default(row.type, row.default_value),
                     collection=row.collection_kind == "List", checks=_CHECKS.get(row.type, ()),
-                    edm_default=row.default_value, declared=getattr(row, "is_declared", True))
+                    edm_default=row.default_value, declared=declared)
 
 
 def _default(edm_type: str, text: str | None) -> Any:

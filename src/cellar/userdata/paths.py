@@ -20,6 +20,8 @@ SAFE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}")
 _TYPES: dict[str, TypeEngine[Any]] = {
     "Edm.String": String(), "Edm.Boolean": Boolean(), "Edm.Int32": BigInteger(), "Edm.Int64": BigInteger(),
     "Edm.DateTime": BigInteger(), "Edm.Double": Float(), "Edm.Single": Float()}
+#: The simple types a property can be read as (what queries compare and indexes hold).
+FIELD_TYPES = frozenset(_TYPES)
 _PG_CASTS = {"Edm.Boolean": "BOOLEAN", "Edm.Int32": "BIGINT", "Edm.Int64": "BIGINT", "Edm.DateTime": "BIGINT",
              "Edm.Double": "DOUBLE PRECISION", "Edm.Single": "DOUBLE PRECISION"}
 

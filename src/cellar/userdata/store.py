@@ -23,13 +23,11 @@ from cellar.storage import tables
 from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.uow import Transaction
-from cellar.userdata.paths import JsonField
+from cellar.userdata.paths import FIELD_TYPES, JsonField
 from cellar.userdata.schema import MAX_PROPERTIES, datetime_value
 from cellar.userdata.versions import bump_schema
 
 KEY = "__id"
-_TYPED = frozenset({"Edm.String", "Edm.Boolean", "Edm.Int32", "Edm.Int64", "Edm.DateTime", "Edm.Double",
-                    "Edm.Single"})
 ID_TEXT = re.compile(r"[0-9a-f]{32}")
 
 
@@ -87,7 +85,7 @@ class DocumentStore:
         if name == KEY:
             return ColumnRef(self.table.c.key, "Edm.String")
         prop = self.etype.property(name)
-        if prop is None or prop.collection or prop.edm_type not in _TYPED:
+        if prop is None or prop.collection or prop.edm_type not in FIELD_TYPES:
             return None
         return ColumnRef(JsonField(name, prop.edm_type), prop.edm_type)
 
