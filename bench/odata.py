@@ -48,7 +48,9 @@ QUERIES = {
     "$filter and/or": {"$filter": "(bucket eq 7 or bucket eq 8) and flag eq true", "$top": "100"},
     "$orderby + $top=50": {"$orderby": "score desc", "$top": "50"},
     "$inlinecount + $filter": {"$filter": "bucket eq 7", "$inlinecount": "allpages", "$top": "10"},
-    "q= full text": {"q": "maple", "$top": "50"},
+    "q= common word, $top=50": {"q": "maple", "$top": "50"},
+    "q= rare words": {"q": "river 777"},
+    "q= $inlinecount, $top=10": {"q": "777", "$inlinecount": "allpages", "$top": "10"},
 }
 
 

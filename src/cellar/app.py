@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -24,7 +25,7 @@ from cellar.settings import Settings
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate
 from cellar.urls import UnitUrls
-from cellar.userdata import indexes
+from cellar.userdata import indexes, reindex
 
 
 def build_services(settings: Settings, storage: Storage | None = None) -> Services:
@@ -49,10 +50,18 @@ def event_timing(settings: Settings, storage: Storage) -> Timing:
 
 def sweep_leftovers(services: Services) -> None:
     """What went away only in part: file bodies of uploads and deletions a dead process never finished,
-    and the property indexes of entity types that went with their collection, box or cell."""
+    the property indexes of entity types that went with their collection, box or cell, and the full-text
+    index of entities written before there was one."""
     services.blobs.sweep()
     with services.storage.transaction("userdata.indexes.sweep", write=True) as tx:
         indexes.sweep(tx.conn)
+    try:
+        while True:
+            with services.storage.transaction("userdata.search.backfill", write=True) as tx:
+                if not reindex.backfill(tx):
+                    break
+    except IntegrityError:  # another process indexed the same entities: it goes on with them
+        pass
 
 
 async def sweep_periodically(services: Services) -> None:

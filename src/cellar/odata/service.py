@@ -17,7 +17,7 @@ from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.events.bus import Event
 from cellar.odata.body import validate_entity
-from cellar.odata.compile import compile_filter, compile_orderby, compile_search
+from cellar.odata.compile import compile_filter, compile_orderby
 from cellar.odata.keys import format_key
 from cellar.odata.links import child_link
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, NavKind
@@ -113,16 +113,14 @@ class EntitySetService:
     def list(self, tx: Transaction, options: QueryOptions) -> ListResult:
         where = self._where(options)
         order = compile_orderby(options.orderby, self.store.resolve) if options.orderby else []
-        entities = self.store.select(tx, where, order, options.top, options.skip)
-        count = self.store.count(tx, where) if options.inlinecount else None
+        entities = self.store.select(tx, where, order, options.top, options.skip, options.q)
+        count = self.store.count(tx, where, options.q) if options.inlinecount else None
         return ListResult(entities, count)
 
     def _where(self, options: QueryOptions) -> ColumnElement[bool]:
         conditions: list[ColumnElement[bool]] = []
         if options.filter is not None:
             conditions.append(compile_filter(options.filter, self.store.resolve))
-        if options.q:
-            conditions.append(compile_search(options.q, self.store.string_columns()))
         visible = self.hooks.visible(self.root.caller, self.store)
         if visible is not None:
             conditions.append(visible)
@@ -188,8 +186,8 @@ class EntitySetService:
         target = self.root.service(self.root.model.type(nav.target))
         where = self._where_related(target, source, nav, options)
         order = compile_orderby(options.orderby, target.store.resolve) if options.orderby else []
-        entities = target.store.select(tx, where, order, options.top, options.skip)
-        count = target.store.count(tx, where) if options.inlinecount else None
+        entities = target.store.select(tx, where, order, options.top, options.skip, options.q)
+        count = target.store.count(tx, where, options.q) if options.inlinecount else None
         return target, ListResult(entities, count)
 
     def _where_related(self, target: EntitySetService, source: Entity, nav: NavigationProperty,

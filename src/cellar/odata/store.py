@@ -9,7 +9,7 @@ tables and written as the parent's id, so renaming a box keeps every link intact
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cellar import clock
 from cellar.errors import PersoniumError
-from cellar.odata.compile import ColumnRef
+from cellar.odata.compile import ColumnRef, compile_search
 from cellar.odata.model import EntityModel, EntityType, NavigationProperty, ParentLink
 from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
@@ -62,8 +62,6 @@ class EntityStore(Protocol):
 
     def resolve(self, name: str) -> ColumnRef | None: ...
 
-    def string_columns(self) -> list[ColumnElement[Any]]: ...
-
     def column(self, name: str) -> ColumnElement[Any]:
         """A stored column by name, hidden ones included (``id``, ``owner``), for hook conditions."""
         ...
@@ -75,9 +73,11 @@ class EntityStore(Protocol):
     def find_by_id(self, tx: Transaction, entity_id: str) -> Entity | None: ...
 
     def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
-               top: int, skip: int) -> list[Entity]: ...
+               top: int, skip: int, words: Sequence[str] = ()) -> list[Entity]:
+        """``words``: those of ``q``, which each store searches its own way (every one must occur)."""
+        ...
 
-    def count(self, tx: Transaction, where: ColumnElement[bool]) -> int: ...
+    def count(self, tx: Transaction, where: ColumnElement[bool], words: Sequence[str] = ()) -> int: ...
 
     def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool: ...
 
@@ -181,8 +181,10 @@ class TableStore:
             return ColumnRef(self.key_columns[name], "Edm.String")
         return None
 
-    def string_columns(self) -> list[ColumnElement[Any]]:
-        return [self.table.c[p.column_name] for p in self.etype.properties if p.edm_type == "Edm.String"]
+    def _search(self, words: Sequence[str]) -> ColumnElement[bool]:
+        """``q`` on control objects, few per cell: each word, ignoring case, anywhere in a string property."""
+        return compile_search(list(words), [self.table.c[p.column_name] for p in self.etype.properties
+                                            if p.edm_type == "Edm.String"])
 
     def scope_condition(self) -> ColumnElement[bool]:
         return and_(True, *(self.table.c[col] == value for col, value in self.scope.items()))
@@ -206,13 +208,14 @@ class TableStore:
         return self.to_entity(row) if row else None
 
     def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
-               top: int, skip: int) -> list[Entity]:
-        stmt = self._select().where(self.scope_condition(), where)
+               top: int, skip: int, words: Sequence[str] = ()) -> list[Entity]:
+        stmt = self._select().where(self.scope_condition(), where, self._search(words))
         stmt = stmt.order_by(*order, *self.default_order()).limit(top).offset(skip)
         return [self.to_entity(row) for row in tx.conn.execute(stmt).mappings()]
 
-    def count(self, tx: Transaction, where: ColumnElement[bool]) -> int:
-        stmt = select(func.count()).select_from(self.source).where(self.scope_condition(), where)
+    def count(self, tx: Transaction, where: ColumnElement[bool], words: Sequence[str] = ()) -> int:
+        stmt = select(func.count()).select_from(self.source).where(self.scope_condition(), where,
+                                                                   self._search(words))
         return int(tx.conn.execute(stmt).scalar_one())
 
     def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool:

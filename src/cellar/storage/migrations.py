@@ -345,6 +345,25 @@ def _v11_user_odata(conn: Connection) -> None:
     _create(conn, meta)
 
 
+#: Set by step 12 when entities exist: the application indexes them for ``q`` (storage knows no schema).
+SEARCH_BACKFILL = "odata_search.backfill"
+
+
+def _v12_user_odata_search(conn: Connection) -> None:
+    """What ``q`` searches of each user entity, and PostgreSQL's full-text index of it."""
+    meta = _metadata("cells", "odata_entities")
+    Table("odata_search", meta,
+          Column("entity_id", String(32), ForeignKey("odata_entities.id", ondelete="CASCADE"), primary_key=True),
+          _cell_id(), Column("text", Text, nullable=False))
+    _create(conn, meta)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("CREATE INDEX ix_odata_search_words ON odata_search "
+                          "USING gin (to_tsvector('simple'::regconfig, text))"))
+    entities = meta.tables["odata_entities"]
+    if conn.execute(select(entities.c.id).limit(1)).first() is not None:
+        conn.execute(insert(_existing(meta, "unit_kv", "key", "value")).values(key=SEARCH_BACKFILL, value="1"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -357,6 +376,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "chunked file bodies", _v9_chunked_bodies),
     Migration(10, "node names", _v10_node_names),
     Migration(11, "user odata", _v11_user_odata),
+    Migration(12, "user odata search", _v12_user_odata_search),
 )
 
 _version_meta = MetaData()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     func,
     true,
 )
@@ -269,6 +271,18 @@ odata_entities = _keyed(
     Column("entity_type_id", String(32), ForeignKey("odata_entity_types.id"), nullable=False),
     text_column("key", 200, nullable=False), Column("doc", JSON, nullable=False))
 Index("uq_odata_entities", odata_entities.c.entity_type_id, odata_entities.c.key, unique=True)
+#: What ``q`` searches of each user entity (``cellar.userdata.search``), its words indexed for
+#: full-text search on PostgreSQL.
+odata_search = Table(
+    "odata_search",
+    metadata,
+    Column("entity_id", String(32), ForeignKey("odata_entities.id", ondelete="CASCADE"), primary_key=True),
+    cell_column(),
+    Column("text", Text, nullable=False),
+)
+event.listen(odata_search, "after_create", DDL(
+    "CREATE INDEX ix_odata_search_words ON odata_search USING gin (to_tsvector('simple'::regconfig, text))",
+).execute_if(dialect="postgresql"))
 
 
 #: File bodies, behind ``cellar.storage.blobs`` so that an object store can replace these tables: one

@@ -5,11 +5,11 @@ both SQLite and PostgreSQL compile (``json_extract`` / ``->>``), so ``$filter`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, delete, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import True_
 
@@ -23,6 +23,7 @@ from cellar.storage import tables
 from cellar.storage.ids import new_id
 from cellar.storage.prepared import Prepared, insert_of
 from cellar.storage.uow import Transaction
+from cellar.userdata import search
 from cellar.userdata.paths import FIELD_TYPES, JsonField
 from cellar.userdata.schema import MAX_PROPERTIES, datetime_value
 from cellar.userdata.versions import bump_schema
@@ -89,10 +90,6 @@ class DocumentStore:
             return None
         return ColumnRef(JsonField(name, prop.edm_type), prop.edm_type)
 
-    def string_columns(self) -> list[ColumnElement[Any]]:
-        return [JsonField(p.name, "Edm.String") for p in self.etype.properties
-                if p.edm_type == "Edm.String" and not p.collection and p.name != KEY]
-
     def column(self, name: str) -> ColumnElement[Any]:
         return self.table.c[name]
 
@@ -117,19 +114,24 @@ class DocumentStore:
         return self.to_entity(row) if row else None
 
     def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
-               top: int, skip: int) -> list[Entity]:
-        stmt = select(self.table).where(self._mine(), where).order_by(*order, *self._default_order(where, order))
-        stmt = stmt.limit(top).offset(skip)
+               top: int, skip: int, words: Sequence[str] = ()) -> list[Entity]:
+        stmt = self._searched(select(self.table).where(self._mine(), where), words)
+        stmt = stmt.order_by(*order, *self._default_order(where, order, words)).limit(top).offset(skip)
         return [self.to_entity(row) for row in tx.conn.execute(stmt).mappings()]
 
-    def _default_order(self, where: ColumnElement[bool], order: list[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
-        """Ties, and a list without ``$orderby``, go by ``__id``; but a filtered list without ``$orderby``
-        comes in no order (Personium's order is unspecified): ordering it by the key would make the
-        planners walk the key index through every entity of the type instead of the filter's index."""
-        return [self.table.c.key] if order or isinstance(where, True_) else []
+    def _default_order(self, where: ColumnElement[bool], order: list[ColumnElement[Any]],
+                       words: Sequence[str]) -> list[ColumnElement[Any]]:
+        """Ties, and a list without ``$orderby``, go by ``__id``; but a filtered or searched list without
+        ``$orderby`` comes in no order (Personium's order is unspecified): ordering it by the key would make
+        the planners walk the key index through every entity of the type instead of the filter's index."""
+        return [self.table.c.key] if order or (isinstance(where, True_) and not words) else []
 
-    def count(self, tx: Transaction, where: ColumnElement[bool]) -> int:
-        stmt = select(func.count()).select_from(self.table).where(self._mine(), where)
+    @staticmethod
+    def _searched(stmt: Select[Any], words: Sequence[str]) -> Select[Any]:
+        return search.searched(stmt, list(words)) if words else stmt
+
+    def count(self, tx: Transaction, where: ColumnElement[bool], words: Sequence[str] = ()) -> int:
+        stmt = self._searched(select(func.count()).select_from(self.table).where(self._mine(), where), words)
         return int(tx.conn.execute(stmt).scalar_one())
 
     def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool:
@@ -181,6 +183,7 @@ class DocumentStore:
             insert_of(self.table, tuple(row)).execute(tx, **{**row, "doc": orjson.dumps(row["doc"]).decode()})
         except IntegrityError as exc:
             raise PersoniumError("PR409-OD-0003") from exc
+        self._index(tx, row, values[KEY])
         return self.to_entity(row)
 
     def update(self, tx: Transaction, entity: Entity, values: Mapping[str, Any],
@@ -199,12 +202,18 @@ class DocumentStore:
             raise PersoniumError("PR409-OD-0003") from exc
         if written != 1:
             raise PersoniumError("PR412-OD-0002")
-        return self.to_entity({"id": entity.id, "published": entity.published, **changes})
+        row = {"id": entity.id, "published": entity.published, **changes}
+        self._index(tx, row, entity.values[KEY], replace=True)
+        return self.to_entity(row)
 
     def delete(self, tx: Transaction, entity: Entity) -> None:
         stmt = delete(self.table).where(and_(self.table.c.id == entity.id, self.table.c.version == entity.version))
         if tx.conn.execute(stmt).rowcount != 1:
             raise PersoniumError("PR412-OD-0002")
+
+    def _index(self, tx: Transaction, row: Mapping[str, Any], key: str, *, replace: bool = False) -> None:
+        text = search.entity_text(self.model, self.etype, key, row["doc"], row["published"], row["updated"])
+        search.write_text(tx, row["id"], self.scope["cell_id"], text, replace=replace)
 
     def _document(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The stored JSON: every value but the key, dates as milliseconds."""
