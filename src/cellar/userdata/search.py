@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     bindparam,
-    delete,
     false,
     func,
     literal_column,
+    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
@@ -99,18 +99,21 @@ def _leaves(value: Any) -> Iterator[str]:
 
 def write_text(tx: Transaction, entity_id: str, cell_id: str, text: str, *, replace: bool = False) -> None:
     """Make (or remake) what ``q`` searches of one entity, in the entity's transaction."""
-    search = tables.odata_search
     if replace:
-        tx.conn.execute(delete(search).where(search.c.entity_id == entity_id))
-    _INSERT.execute(tx, entity_id=entity_id, cell_id=cell_id, text=text)
+        search = tables.odata_search
+        tx.conn.execute(update(search).where(search.c.entity_id == entity_id).values(text=text))
+    else:
+        _INSERT.execute(tx, entity_id=entity_id, cell_id=cell_id, text=text)
 
 
 _INSERT = insert_of(tables.odata_search, ("entity_id", "cell_id", "text"))
 
 
-def searched(stmt: Select[Any], words: list[str]) -> Select[Any]:
+def searched(stmt: Select[Any], words: Sequence[str]) -> Select[Any]:
     """``stmt`` over ``odata_entities`` narrowed to the entities in which every word occurs (none, for a
-    word with neither letter nor digit)."""
+    word with neither letter nor digit); as it is without words."""
+    if not words:
+        return stmt
     phrases = [words_of(word) for word in words]
     if not all(phrases):
         return stmt.where(false())

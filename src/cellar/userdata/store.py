@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, delete, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import True_
 
@@ -115,7 +115,7 @@ class DocumentStore:
 
     def select(self, tx: Transaction, where: ColumnElement[bool], order: list[ColumnElement[Any]],
                top: int, skip: int, words: Sequence[str] = ()) -> list[Entity]:
-        stmt = self._searched(select(self.table).where(self._mine(), where), words)
+        stmt = search.searched(select(self.table).where(self._mine(), where), words)
         stmt = stmt.order_by(*order, *self._default_order(where, order, words)).limit(top).offset(skip)
         return [self.to_entity(row) for row in tx.conn.execute(stmt).mappings()]
 
@@ -126,12 +126,8 @@ class DocumentStore:
         the planners walk the key index through every entity of the type instead of the filter's index."""
         return [self.table.c.key] if order or (isinstance(where, True_) and not words) else []
 
-    @staticmethod
-    def _searched(stmt: Select[Any], words: Sequence[str]) -> Select[Any]:
-        return search.searched(stmt, list(words)) if words else stmt
-
     def count(self, tx: Transaction, where: ColumnElement[bool], words: Sequence[str] = ()) -> int:
-        stmt = self._searched(select(func.count()).select_from(self.table).where(self._mine(), where), words)
+        stmt = search.searched(select(func.count()).select_from(self.table).where(self._mine(), where), words)
         return int(tx.conn.execute(stmt).scalar_one())
 
     def exists(self, tx: Transaction, where: ColumnElement[bool]) -> bool:
