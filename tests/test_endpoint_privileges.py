@@ -5,7 +5,7 @@ from __future__ import annotations
 from cellar.auth.access.endpoint_privileges import CELL_ENDPOINTS, CELL_ROOT, CTL_SETS, OWN, PUBLIC, UNIT
 from cellar.auth.access.privileges import CELL
 from cellar.ctl.schema import CELL_CTL
-from cellar.http import dispatch
+from cellar.http import dispatch, message
 from cellar.http.cell import CELL_ROOT_HANDLERS
 
 KNOWN = set(CELL) | {PUBLIC, UNIT, OWN}
@@ -16,8 +16,8 @@ def test_every_cell_root_method_is_declared() -> None:
 
 
 def test_every_cell_endpoint_is_declared() -> None:
-    """``__role`` takes path segments below it, so it is routed on its own."""
-    assert set(dispatch.CELL_ENDPOINTS) | {"__role"} == set(CELL_ENDPOINTS)
+    """``__role`` and ``__message`` take path segments below them, so they are routed on their own."""
+    assert set(dispatch.CELL_ENDPOINTS) | {"__role"} | set(message.ROUTES) == set(CELL_ENDPOINTS)
 
 
 def test_every_control_object_set_is_declared() -> None:

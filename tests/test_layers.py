@@ -16,6 +16,7 @@ FORBIDDEN = {
     "unit": ("starlette", "cellar.http", "uvicorn"),
     "auth": ("starlette", "cellar.http", "uvicorn"),
     "events": ("starlette", "cellar.http", "uvicorn", "sqlalchemy"),
+    "messaging": ("starlette", "cellar.http", "uvicorn"),
     "storage": ("starlette", "cellar.http", "cellar.ctl", "cellar.unit", "cellar.odata", "cellar.userdata",
                 "uvicorn"),
 }

@@ -20,6 +20,7 @@ from cellar.events.dispatcher import Timing
 from cellar.http.dispatch import Dispatcher
 from cellar.http.errors import handle_internal_error
 from cellar.http.middleware import Compression, ProtocolMiddleware
+from cellar.outbound import Outbound
 from cellar.services import Services
 from cellar.settings import Settings
 from cellar.storage import Storage, open_storage
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
                 yield
                 tasks.cancel_scope.cancel()
         finally:
+            await services.outbound.aclose()
             services.blobs.close()
             services.storage.events.stop()
             services.storage.dispose()
@@ -112,6 +114,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     app = CellarApp(middleware=[Middleware(Compression, minimum_size=1024), Middleware(ProtocolMiddleware)])
     app.router = DispatchingRouter(Dispatcher(), lifespan)
     app.state.services = services
+    services.outbound = Outbound(services.urls, app, settings.message_timeout)
     return app
 
 

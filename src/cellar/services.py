@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cellar.auth.authn.credentials import AuthEnv
 from cellar.auth.authn.keyring import Keyring, load_keyring
+from cellar.outbound import Outbound
 from cellar.settings import Settings
 from cellar.storage import Storage
 from cellar.storage.blobs import BlobStore, TableBlobStore
@@ -19,6 +20,8 @@ class Services:
     storage: Storage
     urls: UnitUrls
     blobs: BlobStore = field(init=False)
+    #: Requests to cells, set by the app (it answers those of this unit itself).
+    outbound: Outbound = field(init=False)
     _keyring: Keyring | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

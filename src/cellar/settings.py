@@ -43,6 +43,7 @@ class Settings:
     event_retention: int = 3600
     upload_lease: int = 300
     dav_max_children: int = 1024
+    message_timeout: int = 10
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -131,6 +132,8 @@ FIELDS: tuple[Field, ...] = (
           "Seconds an upload may go without receiving a chunk before its partial body may be swept."),
     Field("dav_max_children", "CELLAR_DAV_MAX_CHILDREN", _bounded(1, 1_000_000),
           "Children a WebDAV collection may hold (more → 400 PR400-DV-0007; Personium dav.childresource.maxnum)."),
+    Field("message_timeout", "CELLAR_MESSAGE_TIMEOUT", _bounded(1, 600),
+          "Seconds a message delivery to one recipient may take before it is recorded as failed."),
 )
 
 

@@ -37,6 +37,37 @@ class UnitUrls:
             return self.cell_url(cell) + path
         return url
 
+    def spellings(self, url: str) -> set[str]:
+        """Every way to write ``url``: its http(s) form and, for a URL of this unit, the
+        ``personium-localunit:`` forms (relative to the unit, and ``cell:/`` relative to a cell)."""
+        http = self.canonical(url)
+        forms = {url, http}
+        if http.startswith(self.unit_url):
+            forms.add("personium-localunit:/" + http[len(self.unit_url):])
+        cell = self._cell_of(http)
+        if cell is not None:
+            forms.add(f"personium-localunit:{cell}:/" + http[len(self.cell_url(cell)):])
+        return forms
+
+    def _cell_of(self, http_url: str) -> str | None:
+        if self.path_based:
+            if not http_url.startswith(self.unit_url):
+                return None
+            name = http_url[len(self.unit_url):].split("/", 1)[0]
+            return name if name and http_url.startswith(self.cell_url(name)) else None
+        parts = urlsplit(http_url)
+        return self.cell_from_host(parts.netloc) if parts.scheme == urlsplit(self.unit_url).scheme else None
+
+    def is_local(self, url: str) -> bool:
+        """Whether ``url`` (http(s) or ``personium-localunit:``) is served by this unit."""
+        parts, unit = urlsplit(self.canonical(url)), urlsplit(self.unit_url)
+        if parts.scheme != unit.scheme:
+            return False
+        netloc = parts.netloc.lower()
+        if self.path_based:
+            return netloc == unit.netloc.lower() and parts.path.startswith(unit.path)
+        return netloc == unit.netloc.lower() or netloc.endswith("." + unit.netloc.lower())
+
     def cell_from_host(self, host: str | None) -> str | None:
         """FQDN mode: ``cell1.unit.example`` names cell1; the unit's own authority names no cell."""
         if self.path_based or not host:

@@ -389,8 +389,6 @@ def test_key_forms(client, cell, key):
     assert_entity(results(get(client, key)), "Account", account_key("acc1"), account("acc1"))
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="ReceivedMessage (_ReceivedMessageRead) arrives with the messaging issue")
 def test_retrieve_navigation_like_page_213(client, cell):
     """Page 213's sample: ``_Role`` and ``_ReceivedMessageRead`` (notes §5.1)."""
     create_account(client, "acc1")

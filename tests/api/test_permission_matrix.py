@@ -128,6 +128,11 @@ BOX_WRITE = Grants(need=("box",), lower=("box-read",), other=("social",))
 # -read privileges and "other" the write privilege of Relation only.
 BOTH_READ = Grants(need=("social-read", "auth-read"), lower=("social-read",), other=("auth-read",))
 BOTH_WRITE = Grants(need=("social", "auth"), lower=("social-read", "auth-read"), other=("social",))
+# Messages (apiref 268-274, notes §4.4): read with message-read, deleted with message; created only by
+# __message/send and __message/port, so POST, PUT and MERGE answer 405 to everyone, before any access check
+# (ODataEntitiesResource.checkNotAllowedMethod).
+MESSAGE_READ = Grants(need=("message-read",), lower=("social-read",), other=("box",))
+MESSAGE_WRITE = Grants(need=("message",), lower=("message-read",), other=("social",))
 PROPFIND = Grants(need=("propfind",), lower=("acl-read",), other=("acl",))
 # apiref/290: the ACL is shown only with acl-read as well; the scoped token keeps acl-read alone.
 PROPFIND_ACL = Grants(need=("propfind", "acl-read"), lower=("propfind",), other=("acl-read",),
@@ -192,6 +197,17 @@ def _linked(client: Any) -> None:
     must_link(client, LINKED, "_Role", MEMBER)
 
 
+MESSAGE_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _message(client: Any) -> None:
+    """The cell sends itself a message: a SentMessage and a ReceivedMessage with the same ``__id``."""
+    response = client.post(f"{ROOT_PATH}__message/send", json={"__id": MESSAGE_ID, "To": CELL_URL},
+                           headers=MASTER_AUTH)
+    assert response.status_code == 201, response.text
+    assert response.json()["d"]["results"]["Result"][0]["Code"] == "201", response.text
+
+
 def _token_user(client: Any) -> None:
     create_account(client, "tokenuser", PASSWORD)
 
@@ -217,6 +233,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     **_ctl_set("Box", box_key("target"), BOX_READ, BOX_WRITE,
                lambda client: create_box(client, "target"), _nothing,
                ({"Name": "created"}, {"Name": "target"}, {"Name": "target"})),
+    **_ctl_set("ReceivedMessage", f"ReceivedMessage('{MESSAGE_ID}')", MESSAGE_READ, MESSAGE_WRITE, _message,
+               _nothing, ({"Title": "t"}, {"Title": "t"}, {"Title": "t"})),
+    **_ctl_set("SentMessage", f"SentMessage('{MESSAGE_ID}')", MESSAGE_READ, MESSAGE_WRITE, _message,
+               _nothing, ({"Title": "t"}, {"Title": "t"}, {"Title": "t"})),
     "Relation $links _Role list": Endpoint("GET", path(f"{LINKED}/$links/_Role"), 200, BOTH_READ, _linked),
     "Relation $links _Role create": Endpoint("POST", path(f"{LINKED}/$links/_Role"), 204, BOTH_WRITE,
                                              _relation_and_role, json={"uri": uri(MEMBER)}),
@@ -991,6 +1011,20 @@ CELL_MATRIX: list[tuple[str, Caller, int, str | None]] = [
 ]
 
 
+def _regular(endpoint: str, success: int) -> list[tuple[str, Caller, int, str | None]]:
+    """The rows of an endpoint that every caller holding its privilege may use, as those written out above."""
+    refused = {ANON: (401, AUTH_REQUIRED), OWNER: (403, LACKING), LOWER: (403, LACKING), OTHER: (403, LACKING),
+               SCOPED: (403, SCOPE), VISITOR_WITHOUT: (403, LACKING)}
+    return [(endpoint, caller, *refused.get(caller, (success, None))) for caller in Caller]
+
+
+for _set in ("ReceivedMessage", "SentMessage"):
+    CELL_MATRIX += [*_regular(f"{_set} list", 200), *_regular(f"{_set} read", 200),
+                    *_regular(f"{_set} delete", 204)]
+    CELL_MATRIX += [(f"{_set} {operation}", caller, 405, "PR405-MC-0001")
+                    for operation in ("create", "update", "merge") for caller in Caller]
+
+
 def _check_complete() -> None:
     """Every endpoint has exactly one row per caller, and every row names a known endpoint."""
     seen = [(endpoint, caller) for endpoint, caller, _, _ in CELL_MATRIX]
@@ -1048,8 +1082,10 @@ def test_matrix_covers_the_privilege_table() -> None:
     # (endpoint_privileges.py PUBLIC / OWN) and are tested with the token endpoints; __box (OWN: the
     # token's app schema may stand in for the box ACL) is tested in test_dav_props.py.
     assert set(CELL_ROOT) - {"HEAD", "DELETE"} == {"GET", "OPTIONS", "PROPFIND", "PROPPATCH", "ACL"}
-    assert set(CELL_ENDPOINTS) - {"__authz", "__certs", "__mypassword", "__box"} == {"__token", "__introspect",
-                                                                                      "__role"}
+    # __message/send, __message/received and __message/port are tested with messaging (test_messages.py).
+    left_out = {"__authz", "__certs", "__mypassword", "__box", "__message/send", "__message/received",
+                "__message/port"}
+    assert set(CELL_ENDPOINTS) - left_out == {"__token", "__introspect", "__role"}
     assert CELL_ENDPOINTS["__introspect"]["OPTIONS"] == "auth-read"
 
 

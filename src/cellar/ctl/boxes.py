@@ -17,6 +17,7 @@ from cellar.storage import tables
 from cellar.storage.blobs import BlobStore
 from cellar.storage.prepared import Prepared
 from cellar.storage.uow import Transaction
+from cellar.urls import UnitUrls
 
 
 class BoxHooks(EntityHooks):
@@ -61,6 +62,16 @@ def _load_box(tx: Transaction, cell: dict[str, Any], name: str) -> tree.Box | No
 def find_box_by_schema(tx: Transaction, cell: dict[str, Any], schema: str) -> tree.Box | None:
     b = tables.boxes
     row = tx.conn.execute(select(b.c.name).where(b.c.cell_id == cell["id"], b.c.schema == schema)).first()
+    return find_box(tx, cell, row.name) if row is not None else None
+
+
+def box_for_schema(tx: Transaction, cell: dict[str, Any], schema: str, urls: UnitUrls) -> tree.Box | None:
+    """The box whose Schema is ``schema`` however either is spelt (http or ``personium-localunit:``, with
+    or without the trailing slash), as Cell.getBoxForSchema tries them."""
+    forms = {form for spelling in urls.spellings(schema) for form in (spelling.rstrip("/"), spelling.rstrip("/") + "/")}
+    b = tables.boxes
+    row = tx.conn.execute(select(b.c.name).where(b.c.cell_id == cell["id"], b.c.schema.in_(sorted(forms)))
+                          .order_by(b.c.name).limit(1)).first()
     return find_box(tx, cell, row.name) if row is not None else None
 
 

@@ -44,6 +44,25 @@ def check_cell_url(name: str, value: Any) -> None:
         raise PersoniumError("PR400-OD-0049", name)
 
 
+def check_cell_url_list(name: str, value: Any) -> None:
+    """Comma-separated cell URLs (``To``, ``MulticastTo``). Like Java's ``split(",")`` trailing empty
+    pieces are dropped; a single bad URL is reported under its own text, as the real server does
+    (ODataMessageResource.validateUriCsv)."""
+    if "," not in value:
+        if not is_cell_url(value):
+            raise PersoniumError("PR400-OD-0006", value)
+        return
+    if not all(is_cell_url(piece) for piece in cell_url_pieces(value)):
+        raise PersoniumError("PR400-OD-0006", name)
+
+
+def cell_url_pieces(value: str) -> list[str]:
+    pieces = value.split(",")
+    while pieces and pieces[-1] == "":
+        pieces.pop()
+    return pieces
+
+
 def check_schema_uri(name: str, value: Any) -> None:
     if value.startswith("urn:") and 4 < len(value) <= MAX_URL and not any(c.isspace() for c in value):
         return

@@ -8,17 +8,28 @@ from __future__ import annotations
 from cellar.ctl.formats import (
     check_account_type,
     check_cell_url,
+    check_cell_url_list,
     check_ip_address_range,
     check_schema_uri,
     check_uri,
 )
-from cellar.odata.checks import NAME, NAME_WITH_SIGN, RELATION_NAME, one_of, pattern
-from cellar.odata.model import EntityModel, EntityType, KeyPart, NavigationProperty, NavKind, ParentLink, Property
+from cellar.odata.checks import NAME, NAME_WITH_SIGN, RELATION_NAME, between, one_of, pattern
+from cellar.odata.model import (
+    ComplexType,
+    EntityModel,
+    EntityType,
+    KeyPart,
+    NavigationProperty,
+    NavKind,
+    ParentLink,
+    Property,
+)
 from cellar.odata.table_stores import TABLE_STORES
 from cellar.storage import tables
+from cellar.storage.ids import new_id
 
 CHILDREN, MANY, PARENT = NavKind.CHILDREN, NavKind.MANY, NavKind.PARENT
-BOX_LINK = ParentLink("_Box", "Box", "box_id", (("_Box.Name", "Name"),))
+BOX_LINK = ParentLink("_Box", "Box", "box_id", (("_Box.Name", "Name"),), checks=(pattern(NAME),))
 BOX_KEY = KeyPart("_Box.Name", nullable=True, checks=(pattern(NAME),))
 
 BOX = EntityType(
@@ -28,7 +39,9 @@ BOX = EntityType(
         Property("Name", nullable=False, checks=(pattern(NAME),)),
         Property("Schema", checks=(check_schema_uri,)),
     ),
-    navigation=(NavigationProperty("_Role", "Role", CHILDREN), NavigationProperty("_Relation", "Relation", CHILDREN)),
+    navigation=(NavigationProperty("_Role", "Role", CHILDREN), NavigationProperty("_Relation", "Relation", CHILDREN),
+                NavigationProperty("_ReceivedMessage", "ReceivedMessage", CHILDREN),
+                NavigationProperty("_SentMessage", "SentMessage", CHILDREN)),
 )
 
 ROLE = EntityType(
@@ -56,7 +69,7 @@ ACCOUNT = EntityType(
         Property("Status", nullable=False, default="active",
                  checks=(one_of(("active", "deactivated", "passwordChangeRequired")),)),
     ),
-    navigation=(NavigationProperty("_Role", "Role"),),
+    navigation=(NavigationProperty("_Role", "Role"), NavigationProperty("_ReceivedMessageRead", "ReceivedMessage")),
 )
 
 EXT_CELL = EntityType(
@@ -89,4 +102,57 @@ EXT_ROLE = EntityType(
     navigation=(NavigationProperty("_Relation", "Relation", PARENT), NavigationProperty("_Role", "Role")),
 )
 
-CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RELATION, ROLE), TABLE_STORES)
+# --- messages (notes §5.1, apiref 268-274): written by __message/send and __message/port, read here ---------
+#: Java's ``.``: any character but a line terminator.
+_LINE = "[^\n\r\u0085\u2028\u2029]"
+MESSAGE_ID = f"{_LINE}{{32}}"
+MESSAGE_TYPE_NAMES = ("message", "request")
+REQUEST_OBJECT = ComplexType("Message_Request_Object", tuple(
+    Property(name, nullable=name != "RequestType")
+    for name in ("RequestType", "Name", "TargetUrl", "ClassUrl", "EventSubject", "EventType", "EventObject",
+                 "EventInfo", "Action")))
+SENT_RESULT = ComplexType("Sent_Message_Result", (
+    Property("To", checks=(check_cell_url,)), Property("Code"), Property("Reason")))
+
+
+def _message_properties(id_default: object) -> tuple[Property, ...]:
+    return (
+        Property("__id", nullable=False, column="message_id", default=id_default, checks=(pattern(MESSAGE_ID),)
+                 if id_default is None else ()),
+        Property("InReplyTo", column="in_reply_to", checks=(pattern(MESSAGE_ID),)),
+        Property("Type", default="message", checks=(one_of(MESSAGE_TYPE_NAMES),)),
+        Property("Title", default="", edm_default="", checks=(pattern(f"{_LINE}{{0,256}}"),)),
+        Property("Body", default="", edm_default=""),
+        Property("Priority", "Edm.Int32", default=3, edm_default="3", checks=(between(1, 5),)),
+        Property("RequestObjects", REQUEST_OBJECT.name, collection=True, column="request_objects"),
+    )
+
+
+RECEIVED_MESSAGE = EntityType(
+    name="ReceivedMessage", namespace="CellCtl", table=tables.received_messages,
+    key=(KeyPart("__id"),),
+    properties=(
+        *_message_properties(None),
+        Property("From", nullable=False, column="from_cell", checks=(check_cell_url,)),
+        Property("MulticastTo", column="multicast_to", checks=(check_cell_url_list,)),
+        Property("Status", nullable=False),
+    ),
+    parents=(BOX_LINK,), writable=False,
+    navigation=(NavigationProperty("_Box", "Box", PARENT), NavigationProperty("_AccountRead", "Account")),
+)
+
+SENT_MESSAGE = EntityType(
+    name="SentMessage", namespace="CellCtl", table=tables.sent_messages,
+    key=(KeyPart("__id"),),
+    properties=(
+        *_message_properties(new_id),
+        Property("To", column="to_cells", checks=(check_cell_url_list,)),
+        Property("ToRelation", column="to_relation", checks=(pattern(RELATION_NAME),)),
+        Property("Result", SENT_RESULT.name, collection=True, default=list),
+    ),
+    parents=(BOX_LINK,), writable=False,
+    navigation=(NavigationProperty("_Box", "Box", PARENT),),
+)
+
+CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RECEIVED_MESSAGE, RELATION, ROLE, SENT_MESSAGE),
+                       TABLE_STORES, (REQUEST_OBJECT, SENT_RESULT))

@@ -16,14 +16,20 @@ LINK_OPERATIONS = (CREATE, DELETE)
 
 #: Cell control objects (``{CellURL}__ctl/…``) and the unit's cells (Cellar's own ``unitctl``).
 CELLCTL, UNITCTL = "cellctl", "unitctl"
-CELLCTL_SETS = ("Account", "Box", "ExtCell", "ExtRole", "Relation", "Role")
+CELLCTL_SETS = ("Account", "Box", "ExtCell", "ExtRole", "ReceivedMessage", "Relation", "Role", "SentMessage")
 UNITCTL_SETS = ("Cell",)
 #: The entity set pairs a ``$links`` request can join, each in Personium's (alphabetical) order.
-CELLCTL_LINKS = (("Account", "Role"), ("Box", "Relation"), ("Box", "Role"), ("ExtCell", "Relation"),
+CELLCTL_LINKS = (("Account", "ReceivedMessage"), ("Account", "Role"), ("Box", "ReceivedMessage"),
+                 ("Box", "Relation"), ("Box", "Role"), ("Box", "SentMessage"), ("ExtCell", "Relation"),
                  ("ExtCell", "Role"), ("ExtRole", "Relation"), ("ExtRole", "Role"), ("Relation", "Role"))
 
 #: The cell root: ACL and PROPPATCH as Personium; ``cell.mypassword`` is Cellar's own.
 CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD = "cell.acl", "cell.proppatch", "cell.mypassword"
+
+#: Messages (MessageResource.postEvent): sent, received at the port, and each approval command.
+MESSAGE_SEND, MESSAGE_RECEIVE = "message.send", "message.receive"
+MESSAGE_COMMANDS = {"read": "message.read", "unread": "message.unread", "approved": "message.approve",
+                    "rejected": "message.reject"}
 
 #: Box resources by category; ``move`` is Cellar's own. ``box.delete`` is the recursive box delete.
 BOX, WEBDAVCOL, ODATACOL, SERVICECOL, STREAMCOL, DAVFILE = (
@@ -80,7 +86,7 @@ def dav(category: str, operation: str) -> str:
 
 
 def _all() -> frozenset[str]:
-    types = {CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD}
+    types = {CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD, MESSAGE_SEND, MESSAGE_RECEIVE, *MESSAGE_COMMANDS.values()}
     for prefix, sets in ((CELLCTL, CELLCTL_SETS), (UNITCTL, UNITCTL_SETS)):
         types |= {entity(prefix, name, op) for name in sets for op in ENTITY_OPERATIONS}
     types |= {link(CELLCTL, a, b, op) for a, b in CELLCTL_LINKS for op in LINK_OPERATIONS}

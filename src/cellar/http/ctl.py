@@ -8,7 +8,7 @@ from starlette.responses import Response
 from cellar.auth.access.acl_store import CELL_ROOT, load_acl
 from cellar.auth.access.authorize import CellGuard
 from cellar.auth.access.cell_request import CellRequest
-from cellar.auth.access.endpoint_privileges import CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
+from cellar.auth.access.endpoint_privileges import CTL_LINK_OWNERS, CTL_LINKS_OPTIONS, CTL_ROOT_OPTIONS, CTL_SETS
 from cellar.auth.cache import ACLS, bump_auth_version
 from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.boxes import BoxHooks
@@ -51,20 +51,25 @@ def privileges_for(etype: EntityType | None, kind: str) -> tuple[str, ...]:
     return read if kind == "read" else write
 
 
+def ctl_root(ctx: RequestContext, cell_request: CellRequest) -> ServiceRoot:
+    """The cell's ``__ctl`` service root as this request sees it."""
+    cell_id = cell_request.cell["id"]
+
+    def authorize_set(etype: EntityType | None, kind: str) -> None:
+        cell_request.authorize(*privileges_for(etype, kind))
+
+    return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
+                       authorize_set, {"Account": AccountHooks(), "Box": BoxHooks(ctx.services.blobs)},
+                       events=catalog.CELLCTL_EVENTS,
+                       on_write=lambda write_tx: bump_auth_version(write_tx, cell_id),
+                       link_owners=CTL_LINK_OWNERS)
+
+
 async def cell_ctl(request: Request, ctx: RequestContext, cell_name: str, segments: list[str]) -> Response:
     """The cell, the caller and the operation in one transaction."""
 
     def open_root(tx: Transaction) -> ServiceRoot:
-        cell_request = cell_request_in(tx, ctx, cell_name)
-        cell_id = cell_request.cell["id"]
-
-        def authorize_set(etype: EntityType | None, kind: str) -> None:
-            cell_request.authorize(*privileges_for(etype, kind))
-
-        return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
-                           authorize_set, {"Account": AccountHooks(), "Box": BoxHooks(ctx.services.blobs)},
-                           events=catalog.CELLCTL_EVENTS,
-                           on_write=lambda write_tx: bump_auth_version(write_tx, cell_id))
+        return ctl_root(ctx, cell_request_in(tx, ctx, cell_name))
 
     # Only a credential sent along makes a write hash a password (Account create, update, merge).
     light = "x-personium-credential" not in request.headers

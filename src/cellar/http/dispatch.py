@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, box, cell, ctl, role_urls, token, unit
+from cellar.http import auth_endpoints, authz, box, cell, ctl, message, role_urls, token, unit
 from cellar.http.context import RequestContext
 from cellar.http.errors import answer_error
 
@@ -86,6 +86,8 @@ class Dispatcher:
             return await handler(request, ctx, cell_name)
         if segments[0] == "__role":
             return await role_urls.role_urls(request, ctx, cell_name, segments[1:])
+        if segments[0] == "__message":
+            return await message.message(request, ctx, cell_name, segments[1:])
         if segments == ["__html", "error"]:
             return await authz.error_page(request, ctx, cell_name)
         if segments[0] == "__" or not segments[0].startswith("__"):

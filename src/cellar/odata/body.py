@@ -46,15 +46,15 @@ def validate_entity(model: EntityModel, etype: EntityType, body: dict[str, Any],
             values[prop.name] = prop.default_value()
         if not partial and values[prop.name] is None and not prop.nullable:
             raise PersoniumError("PR400-OD-0009", prop.name)
-    for part in etype.key:
-        if "." in part.name and (part.name in body or not partial):
+    for part in etype.link_parts:
+        if part.name in body or not partial:
             values[part.name] = _check_link_key(part, body.get(part.name))
     return values
 
 
 def _dynamic_values(etype: EntityType, body: dict[str, Any]) -> dict[str, Any]:
     """Undeclared properties: refused by a closed type, checked as dynamic ones by an open type."""
-    known = {p.name for p in etype.properties} | {k.name for k in etype.key}
+    known = {p.name for p in etype.properties} | {k.name for k in etype.key} | {k.name for k in etype.link_parts}
     dynamic: dict[str, Any] = {}
     for name, value in body.items():
         if name in MANAGEMENT_FIELDS:

@@ -30,6 +30,14 @@ def one_of(values: Iterable[str]) -> Check:
     return check
 
 
+def between(low: int, high: int) -> Check:
+    def check(name: str, value: Any) -> None:
+        if not low <= value <= high:
+            raise PersoniumError("PR400-OD-0006", name)
+
+    return check
+
+
 CELL_NAME = r"[a-z0-9][a-z0-9-]{0,127}"
 NAME = r"[a-zA-Z0-9][a-zA-Z0-9-_]{0,127}"
 NAME_WITH_SIGN = r"[a-zA-Z0-9][a-zA-Z0-9-_!$*=^`{|}~.@]{0,127}"

@@ -108,6 +108,8 @@ class ParentLink:
     #: Pairs of (our key part, the target's key part): (("_Box.Name", "Name"),).
     keys: tuple[tuple[str, str], ...]
     required: bool = False
+    #: Checks of our parts when a body gives them (``_Box.Name``).
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,23 @@ class EntityType:
     table: Table | None = None
     #: An open type also takes properties its definition does not name (dynamic properties).
     open: bool = False
+    #: False: entities come from another API (messages) or a navigation property; POST to the set,
+    #: PUT and MERGE answer 405.
+    writable: bool = True
 
     @property
     def qualified_name(self) -> str:
         return f"{self.namespace}.{self.name}"
+
+    @property
+    def link_parts(self) -> tuple[KeyPart, ...]:
+        """What a body may name of the parents (``_Box.Name``): the key's parent parts, then those of
+        links outside the key (a message's box), which are always optional."""
+        parts = [part for part in self.key if "." in part.name]
+        named = {part.name for part in parts}
+        for link in self.parents:
+            parts += [KeyPart(mine, nullable=True, checks=link.checks) for mine, _ in link.keys if mine not in named]
+        return tuple(parts)
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)

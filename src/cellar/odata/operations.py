@@ -145,6 +145,7 @@ def _entity_set(tx: Transaction, root: ServiceRoot, target: Target, request: ODa
         return EntityList(service, result, options, fmt,
                           _expand(tx, root, service, result.entities, options, EXPAND_LIMIT_LIST))
     if method == "POST":
+        _writable(etype)
         body = parse_json_object(request.body)
         root.authorize(etype, "write")
         service = root.service(etype)
@@ -168,6 +169,7 @@ def _entity(tx: Transaction, root: ServiceRoot, target: Target, request: ODataRe
             entity.etag in [v.strip() for v in request.if_none_match.split(",")]
         return EntityRead(service, entity, options, fmt, expanded, not_modified)
     if method in ("PUT", "MERGE"):
+        _writable(etype)
         body = parse_json_object(request.body)
         root.authorize(etype, "write")
         service = root.service(etype)
@@ -268,6 +270,11 @@ def _nav(target: Target) -> NavigationProperty:
     return target.nav
 
 
+def _writable(etype: EntityType) -> None:
+    if not etype.writable:
+        raise PersoniumError("PR405-MC-0001")
+
+
 def _only(request: ODataRequest, *methods: str) -> None:
     if request.method not in methods:
         raise PersoniumError("PR405-MC-0001")
@@ -279,9 +286,11 @@ def _read_options(request: ODataRequest, *, single: bool) -> tuple[QueryOptions,
 
 
 def _authorize_both(root: ServiceRoot, a: EntityType, b: EntityType, privilege: str) -> None:
-    """``$links`` and navigation between A and B need the privilege on both (notes §4.4)."""
-    root.authorize(a, privilege)
-    root.authorize(b, privilege)
+    """``$links`` and navigation between A and B need the privilege on both (notes §4.4), or on the one
+    the root names as owning links touching it."""
+    owners = [t for t in (a, b) if t.name in root.link_owners]
+    for etype in owners or (a, b):
+        root.authorize(etype, privilege)
 
 
 def _source(tx: Transaction, root: ServiceRoot, target: Target, missing: str) -> tuple[EntitySetService, Entity]:

@@ -23,8 +23,8 @@ def entity_json(entity: Entity, uri: str, select: Sequence[str] | None = None) -
         if (wanted is None or prop.name in wanted) and (prop.declared or prop.name in entity.values):
             value = entity.values[prop.name]
             out[prop.name] = odata_date(value) if prop.edm_type == "Edm.DateTime" else value
-    for part in etype.key:
-        if "." in part.name and (wanted is None or part.name in wanted):
+    for part in etype.link_parts:
+        if wanted is None or part.name in wanted:
             out[part.name] = entity.values.get(part.name)
     for name, value in dynamic_values(entity).items():
         if wanted is None or name in wanted:
@@ -42,7 +42,7 @@ def dynamic_values(entity: Entity) -> dict[str, Any]:
     etype = entity.etype
     if not etype.open:
         return {}
-    declared = {p.name for p in etype.properties} | {k.name for k in etype.key}
+    declared = {p.name for p in etype.properties} | {k.name for k in etype.key} | {k.name for k in etype.link_parts}
     return {name: value for name, value in entity.values.items() if name not in declared}
 
 

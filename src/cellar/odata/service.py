@@ -84,6 +84,8 @@ class ServiceRoot:
     events: catalog.Naming | None = None
     #: Called in the transaction of every write (entities and links), e.g. to invalidate caches.
     on_write: Callable[[Transaction], None] | None = None
+    #: Types whose privilege alone decides links and navigation touching them.
+    link_owners: frozenset[str] = frozenset()
 
     def service(self, etype: EntityType) -> EntitySetService:
         return EntitySetService(self, etype)

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, delete, func, select, update
+import orjson
+from sqlalchemy import JSON, ColumnElement, FromClause, Table, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cellar import clock
@@ -117,6 +118,8 @@ class TableShape:
 
     source: FromClause
     key_columns: dict[str, ColumnElement[Any]]
+    #: Parent key parts (``_Box.Name``), in the key or not, as columns of the parent tables.
+    link_columns: dict[str, ColumnElement[Any]]
     #: Key parts read from parent tables (``_Box.Name``), selected under their own names.
     link_parts: list[str]
     selectable: Any
@@ -124,6 +127,9 @@ class TableShape:
     plain_columns: frozenset[str]
     #: The ``Edm.Boolean`` properties.
     booleans: tuple[str, ...]
+    #: Properties kept in JSON columns (collections, complex values): prepared statements, which
+    #: skip SQLAlchemy's type processing, write and may read them as JSON text.
+    json_properties: tuple[tuple[str, str], ...]
 
     table: Table
     #: Lookups by key, one per (scope columns, key parts that are null), prepared once.
@@ -131,13 +137,16 @@ class TableShape:
 
     @classmethod
     def of(cls, model: EntityModel, etype: EntityType, table: Table) -> TableShape:
-        source, key_columns = _joined_keys(model, etype, table, table)
-        link_parts = [name for name in key_columns if etype.property(name) is None]
-        labelled = [key_columns[name].label(name) for name in link_parts]
+        source, columns = _joined_keys(model, etype, table, table)
+        key_columns = {part.name: columns[part.name] for part in etype.key}
+        link_parts = [name for name in columns if etype.property(name) is None]
+        labelled = [columns[name].label(name) for name in link_parts]
         plain = frozenset({p.column_name for p in etype.properties} | set(META_COLUMNS) | set(link_parts))
         booleans = tuple(p.name for p in etype.properties if p.edm_type == "Edm.Boolean")
-        return cls(source, key_columns, link_parts, select(table, *labelled).select_from(source), plain, booleans,
-                   table)
+        json_properties = tuple((p.name, p.column_name) for p in etype.properties
+                                if isinstance(table.c[p.column_name].type, JSON))
+        return cls(source, key_columns, {name: columns[name] for name in link_parts}, link_parts,
+                   select(table, *labelled).select_from(source), plain, booleans, json_properties, table)
 
     def key_lookup(self, scope: tuple[str, ...], nulls: tuple[bool, ...]) -> Prepared:
         """``WHERE scope = :s_n AND key part = :k_n`` (``IS NULL`` where the part is null)."""
@@ -177,8 +186,8 @@ class TableStore:
         prop = self.etype.property(name)
         if prop is not None:
             return ColumnRef(self.table.c[prop.column_name], prop.edm_type)
-        if name in self.key_columns:
-            return ColumnRef(self.key_columns[name], "Edm.String")
+        if name in self.shape.link_columns:
+            return ColumnRef(self.shape.link_columns[name], "Edm.String")
         return None
 
     def _search(self, words: Sequence[str]) -> ColumnElement[bool]:
@@ -231,6 +240,9 @@ class TableStore:
         for name in self.shape.booleans:  # prepared lookups return SQLite's 0 and 1 unconverted
             if values[name] is not None:
                 values[name] = bool(values[name])
+        for name, _ in self.shape.json_properties:
+            if isinstance(values[name], str):
+                values[name] = orjson.loads(values[name])
         for name in self.link_parts:
             values[name] = row[name]
         hidden = {k: v for k, v in row.items() if k not in self.shape.plain_columns}
@@ -241,8 +253,10 @@ class TableStore:
         stamp = clock.now_ms()
         row = {**self.columns(tx, values), **hidden, **self.scope, "id": new_id(),
                "published": stamp, "updated": stamp, "version": 1}
+        written = {**row, **{column: orjson.dumps(row[column]).decode() for _, column in self.shape.json_properties
+                             if row.get(column) is not None}}
         try:
-            insert_of(self.table, tuple(row)).execute(tx, **row)
+            insert_of(self.table, tuple(written)).execute(tx, **written)
         except IntegrityError as exc:
             raise PersoniumError("PR409-OD-0003") from exc
         return self._reload(tx, row)
@@ -307,7 +321,8 @@ class TableStore:
 
 def _joined_keys(model: EntityModel, etype: EntityType, table: Any,
                  source: FromClause) -> tuple[FromClause, dict[str, ColumnElement[Any]]]:
-    """Key part name → column, joining parent tables (recursively) for parent key parts."""
+    """Key part and parent link part name → column, joining parent tables (recursively) for the parent
+    parts."""
     columns: dict[str, ColumnElement[Any]] = {}
     for part in etype.key:
         prop = etype.property(part.name)

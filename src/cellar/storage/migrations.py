@@ -364,6 +364,27 @@ def _v12_user_odata_search(conn: Connection) -> None:
         conn.execute(insert(_existing(meta, "unit_kv", "key", "value")).values(key=SEARCH_BACKFILL, value="1"))
 
 
+def _v13_messages(conn: Connection) -> None:
+    """Messages between cells: the ReceivedMessage and SentMessage sets of each cell."""
+    meta = _metadata("cells", "boxes")
+
+    def common() -> list[Column[Any]]:
+        return [_text("message_id", 128, nullable=False), _box_id(), _text("in_reply_to", 128, nullable=True),
+                _text("type", 32, nullable=False), Column("title", Text, nullable=False),
+                Column("body", Text, nullable=False), Column("priority", Integer, nullable=False),
+                Column("request_objects", JSON, nullable=True)]
+
+    received = _keyed(meta, "received_messages", *common(), _text("from_cell", 1024, nullable=False),
+                      Column("multicast_to", Text, nullable=True), _text("status", 16, nullable=False))
+    Index("uq_received_messages_key", received.c.cell_id, received.c.message_id, unique=True)
+    Index("ix_received_messages_box", received.c.box_id)
+    sent = _keyed(meta, "sent_messages", *common(), Column("to_cells", Text, nullable=True),
+                  _text("to_relation", 128, nullable=True), Column("result", JSON, nullable=False))
+    Index("uq_sent_messages_key", sent.c.cell_id, sent.c.message_id, unique=True)
+    Index("ix_sent_messages_box", sent.c.box_id)
+    _create(conn, meta)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -377,6 +398,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "node names", _v10_node_names),
     Migration(11, "user odata", _v11_user_odata),
     Migration(12, "user odata search", _v12_user_odata_search),
+    Migration(13, "messages", _v13_messages),
 )
 
 _version_meta = MetaData()

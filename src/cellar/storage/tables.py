@@ -129,6 +129,42 @@ ext_roles = _keyed(
 )
 Index("uq_ext_roles_key", ext_roles.c.cell_id, ext_roles.c.ext_role, ext_roles.c.relation_id, unique=True)
 
+def _message_columns() -> list[Column[Any]]:
+    """What a sent and a received message have in common (notes §5.1, apiref 268-274)."""
+    return [
+        text_column("message_id", 128, nullable=False),
+        _box_column(),
+        text_column("in_reply_to", 128, nullable=True),
+        text_column("type", 32, nullable=False),
+        Column("title", Text, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("priority", Integer, nullable=False),
+        Column("request_objects", JSON, nullable=True),
+    ]
+
+
+#: Messages this cell received at ``__message/port``; ``message_id`` is the sender's ``__id``.
+received_messages = _keyed(
+    "received_messages",
+    *_message_columns(),
+    text_column("from_cell", 1024, nullable=False),
+    Column("multicast_to", Text, nullable=True),
+    text_column("status", 16, nullable=False),
+)
+Index("uq_received_messages_key", received_messages.c.cell_id, received_messages.c.message_id, unique=True)
+Index("ix_received_messages_box", received_messages.c.box_id)
+
+#: Messages this cell sent through ``__message/send``, with each recipient's delivery result.
+sent_messages = _keyed(
+    "sent_messages",
+    *_message_columns(),
+    Column("to_cells", Text, nullable=True),
+    text_column("to_relation", 128, nullable=True),
+    Column("result", JSON, nullable=False),
+)
+Index("uq_sent_messages_key", sent_messages.c.cell_id, sent_messages.c.message_id, unique=True)
+Index("ix_sent_messages_box", sent_messages.c.box_id)
+
 #: N:N links between entities; the two ends are ordered by type name, so each link has one row.
 links = Table(
     "links",

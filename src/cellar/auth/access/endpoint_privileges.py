@@ -26,7 +26,13 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__mypassword": {"PUT": OWN, "OPTIONS": PUBLIC},
     "__box": {"GET": OWN, "OPTIONS": PUBLIC},
     "__role": {"GET": "auth-read", "OPTIONS": "auth-read"},
+    # Approving a relation or role request also needs ``social``, a rule request ``rule`` (apiref/267).
+    "__message/send": {"POST": "message"},
+    "__message/received": {"POST": "message"},
+    "__message/port": {"POST": OWN},
 }
+#: What approving each kind of request object needs beyond ``message`` (MessageODataProducer).
+APPROVAL_PRIVILEGES = {"relation": "social", "role": "social", "rule": "rule"}
 
 #: ``__ctl/{Set}``: (read, write) privileges, any one of which suffices (apiref/006). ExtCell is
 #: written with ``social`` by the real server while the seed page and pages 223–227 say ``auth``:
@@ -38,7 +44,12 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ExtRole": (("auth-read",), ("auth",)),
     "Relation": (("social-read",), ("social",)),
     "Role": (("auth-read",), ("auth",)),
+    "ReceivedMessage": (("message-read",), ("message",)),
+    "SentMessage": (("message-read",), ("message",)),
 }
+#: Sets whose privileges alone decide ``$links`` and navigation touching them (Account–ReceivedMessage
+#: needs ``message``, not ``auth``: ODataLinksResource.checkWriteAccessContext).
+CTL_LINK_OWNERS = frozenset({"ReceivedMessage"})
 
 #: Box resources (box root, collections, files; notes §4.4). PUT, MKCOL, DELETE and MOVE need their
 #: privilege on the **parent** collection (PUT on an existing file needs ``write-content`` on it);
