@@ -201,10 +201,10 @@ class Server:
             env.pop("CELLAR_DATABASE_URL", None)
         return env
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, *, fresh: bool = True) -> None:
         """Launch ``command()`` in its own session, wait until ``GET /`` answers below 500 and all
         workers run; refuse a listener that is not loopback only."""
-        if self.pg:
+        if self.pg and fresh:
             self.pg.create()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -321,7 +321,20 @@ class Server:
             self.peak.append((pid, role, values.get("VmHWM", 0), values.get("VmRSS", 0)))
 
     def stop(self) -> None:
-        """SIGTERM to the server PID, wait, then SIGKILL its process group (its own session)."""
+        """SIGTERM to the server PID, wait, then SIGKILL its process group (its own session); then
+        its database and data directory go."""
+        self.terminate()
+        if self.pg:
+            self.pg.drop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def restart(self, settings: dict[str, str]) -> None:
+        """The same data (its database, keys and CA) under a new process with more settings."""
+        self.terminate()
+        self.settings.update(settings)
+        self.start(fresh=False)
+
+    def terminate(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None:
             if proc.poll() is None:
@@ -338,9 +351,6 @@ class Server:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 log(f"{self.tag}: server pid {proc.pid} did not exit")
-        if self.pg:
-            self.pg.drop()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def raise_on_sigterm() -> None:

@@ -212,3 +212,59 @@ def test_unit_without_trust_refuses_from_the_start(units):
         as_bearer = httpx.get(f"{base2}b/__ctl/Account", headers=master(login.json()["access_token"]))
         assert as_bearer.status_code == 401, as_bearer.text
         assert as_bearer.json()["code"] == "PR401-AU-0008"
+
+
+def test_messages_between_units(units):
+    """Issue: messaging. Cell A on unit 1 asks cell B on unit 2 to become a friend; B approves, and now
+    has an ExtCell for A linked to its relation. A then writes to every cell of its own relation: B on
+    unit 2, C on unit 1, and one recipient whose unit is down and another that never answers; those two
+    are recorded as failed within the delivery timeout, and the others get the message."""
+    dirs, ports = units["dirs"], units["ports"]
+    timeout = {"CELLAR_MESSAGE_TIMEOUT": "2"}
+    trust_2 = {"CELLAR_TRUSTED_CA_FILES": str(dirs["2"] / "unit-ca.pem"), **timeout}
+    trust_1 = {"CELLAR_TRUSTED_CA_FILES": str(dirs["1"] / "unit-ca.pem"), **timeout}
+    with unit(dirs["1"], ports["1"], "master-1", **trust_2) as base1, \
+            unit(dirs["2"], ports["2"], "master-2", **trust_1) as base2, \
+            socket.create_server(("127.0.0.1", 0)) as silent:
+        cell_a, cell_b, cell_c = f"{base1}a/", f"{base2}b/", f"{base1}c/"
+        m1, m2 = master("master-1"), master("master-2")
+        created(httpx.post(f"{base1}__ctl/Cell", json={"Name": "a"}, headers=m1))
+        created(httpx.post(f"{base1}__ctl/Cell", json={"Name": "c"}, headers=m1))
+        created(httpx.post(f"{base2}__ctl/Cell", json={"Name": "b"}, headers=m2))
+        created(httpx.post(f"{cell_b}__ctl/Relation", json={"Name": "friend"}, headers=m2))
+
+        request = {"To": cell_b, "Type": "request", "Title": "Friend request",
+                   "RequestObjects": [{"RequestType": "relation.add", "Name": "friend", "TargetUrl": cell_a}]}
+        sent = httpx.post(f"{cell_a}__message/send", json=request, headers=m1, timeout=30)
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["d"]["results"]["Result"] == [{"To": cell_b, "Code": "201", "Reason": "Created."}]
+
+        listed = httpx.get(f"{cell_b}__ctl/ReceivedMessage", headers=m2).json()["d"]["results"]
+        assert [(m["From"], m["Type"], m["Status"]) for m in listed] == [(cell_a, "request", "none")]
+        approved = httpx.post(f"{cell_b}__message/received/{listed[0]['__id']}", json={"Command": "approved"},
+                              headers=m2)
+        assert approved.status_code == 204, approved.text
+        friends = httpx.get(f"{cell_b}__ctl/Relation('friend')/_ExtCell", headers=m2).json()["d"]["results"]
+        assert [e["Url"] for e in friends] == [cell_a]
+
+        # A's own relation: B (unit 2), C (unit 1), a unit that is down, one that never answers.
+        down = f"http://127.0.0.1:{free_port()}/gone/"
+        hanging = f"http://127.0.0.1:{silent.getsockname()[1]}/slow/"
+        created(httpx.post(f"{cell_a}__ctl/Relation", json={"Name": "pals"}, headers=m1))
+        for url in (cell_b, cell_c, down, hanging):
+            created(httpx.post(f"{cell_a}__ctl/Relation('pals')/_ExtCell", json={"Url": url}, headers=m1))
+        started = time.monotonic()
+        sent = httpx.post(f"{cell_a}__message/send", json={"ToRelation": "pals", "Title": "hello"}, headers=m1,
+                          timeout=30)
+        elapsed = time.monotonic() - started
+        assert sent.status_code == 201, sent.text
+        results = {r["To"]: (r["Code"], r["Reason"]) for r in sent.json()["d"]["results"]["Result"]}
+        failed = ("500", "Sent Message connection error.")
+        assert results == {cell_b: ("201", "Created."), cell_c: ("201", "Created."), down: failed, hanging: failed}
+        assert elapsed < 2 + 3, elapsed  # the timeout, plus the time the others take
+        for cell, headers in ((cell_b, m2), (cell_c, m1)):
+            titles = [m["Title"] for m in httpx.get(f"{cell}__ctl/ReceivedMessage", headers=headers).json()["d"]
+                      ["results"]]
+            assert "hello" in titles, cell
+        kept = httpx.get(f"{cell_a}__ctl/SentMessage", params={"$filter": "Title eq 'hello'"}, headers=m1)
+        assert {r["To"] for r in kept.json()["d"]["results"][0]["Result"]} == set(results)
