@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from cellar.auth.authn.tokens import TokenKind
 from tests.api._auth_support import (
@@ -300,6 +301,8 @@ def test_send_needs_the_message_privilege(client: Any, cells: Any) -> None:
 def test_only_post(client: Any, cells: Any) -> None:
     for path in ("send", "port", f"received/{MESSAGE_ID}"):
         assert_error(client.get(f"/alice/__message/{path}", headers=MASTER_AUTH), 405, "PR405-MC-0001")
+    response = client.options("/alice/__message/send", headers=MASTER_AUTH)
+    assert response.status_code == 200 and response.headers["allow"] == "OPTIONS, POST"
     assert_error(client.post("/alice/__message/other", headers=MASTER_AUTH), 404, "PR404-MC-0001")
     assert_error(client.post("/nobody/__message/other", headers=MASTER_AUTH), 404, "PR404-DV-0003")
 
@@ -573,3 +576,27 @@ def test_messages_emit(client: Any, cells: Any, received: Received) -> None:  # 
     assert by_type["message.receive"].object == f"{BOB}__ctl/ReceivedMessage('{message_id}')"
     assert by_type["message.receive"].cause.subject == ALICE  # the sending cell speaks at the port
     assert by_type["message.approve"].info == "204"
+
+
+def test_metadata_declares_the_message_types(client: Any, cells: Any) -> None:
+    """CtlSchema: ReceivedMessage and SentMessage keyed by ``__id``, with ``_Box.Name``, and the complex
+    types of their lists (``Message_Request_Object``, ``Sent_Message_Result``)."""
+    response = client.get("/alice/__ctl/$metadata", headers=MASTER_AUTH)
+    assert response.status_code == 200, response.text
+    edm = "{http://schemas.microsoft.com/ado/2006/04/edm}"
+    schema = etree.fromstring(response.content).find(f".//{edm}Schema")
+    complex_types = {c.get("Name"): [p.get("Name") for p in c] for c in schema.findall(f"{edm}ComplexType")}
+    assert complex_types == {
+        "Message_Request_Object": ["RequestType", "Name", "TargetUrl", "ClassUrl", "EventSubject", "EventType",
+                                   "EventObject", "EventInfo", "Action"],
+        "Sent_Message_Result": ["To", "Code", "Reason"]}
+    sent_type = schema.find(f"{edm}EntityType[@Name='SentMessage']")
+    assert [ref.get("Name") for ref in sent_type.find(f"{edm}Key")] == ["__id"]
+    props = {p.get("Name"): p for p in sent_type.findall(f"{edm}Property")}
+    assert props["_Box.Name"].get("Nullable") == "true"
+    assert props["Result"].get("Type") == "CellCtl.Sent_Message_Result"
+    assert props["Result"].get("CollectionKind") == "List"
+    assert props["Priority"].get("Type") == "Edm.Int32" and props["Priority"].get("DefaultValue") == "3"
+    received_type = schema.find(f"{edm}EntityType[@Name='ReceivedMessage']")
+    navs = [n.get("Name") for n in received_type.findall(f"{edm}NavigationProperty")]
+    assert navs == ["_Box", "_AccountRead"]

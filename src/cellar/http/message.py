@@ -23,6 +23,7 @@ from cellar.odata.body import parse_json_object
 from cellar.odata.replies import ODATA_HEADERS
 from cellar.odata.store import Entity
 
+MESSAGE_METHODS = "OPTIONS, POST"
 SEND, RECEIVED = CELL_ENDPOINTS["__message/send"], CELL_ENDPOINTS["__message/received"]
 
 
@@ -33,6 +34,8 @@ async def message(request: Request, ctx: RequestContext, cell_name: str, segment
     if handler is None or len(arguments) != (1 if handler is change_status else 0) or "" in arguments:
         await run_work(ctx.services.storage, lambda: _find_cell(ctx, cell_name), write=False)
         raise PersoniumError("PR404-MC-0001")
+    if request.method == "OPTIONS":  # what JAX-RS answers for a resource of POST alone
+        return Response(headers={"Allow": MESSAGE_METHODS, "Access-Control-Allow-Methods": MESSAGE_METHODS})
     if request.method != "POST":
         raise PersoniumError("PR405-MC-0001")
     return await handler(request, ctx, cell_name, *arguments)

@@ -50,9 +50,10 @@ def _entity_type(schema: etree._Element, etype: EntityType) -> None:
     key = etree.SubElement(element, f"{{{EDM}}}Key")
     for part in etype.key:
         etree.SubElement(key, f"{{{EDM}}}PropertyRef", Name=part.name)
-    for part in etype.key:
-        if etype.property(part.name) is None:
-            _property(element, part.name, "Edm.String", part.nullable)
+    parent_parts = [part for part in etype.key if etype.property(part.name) is None]
+    parent_parts += [part for part in etype.link_parts if part not in parent_parts]
+    for part in parent_parts:
+        _property(element, part.name, "Edm.String", part.nullable)
     # Personium's own properties come first where the type has them (user data: __id), else last.
     own = [p for p in etype.properties if p.name.startswith("__")]
     for prop in own:
