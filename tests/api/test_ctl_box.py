@@ -256,8 +256,6 @@ def test_retrieve_shows_every_navigation_property(client, cell):
     assert_core_navs(item, "Box")
 
 
-@pytest.mark.xfail(strict=True, reason="Rule arrives with the rules issue (apiref 2A0-2AA); Box then "
-                   "gains its _Rule navigation property")
 def test_retrieve_shows_message_and_rule_navigation_like_page_258(client, cell):
     """Page 258's sample: _Role, _Relation, _ReceivedMessage, _SentMessage, _Rule (notes §5.1)."""
     create_box(client, "box1")

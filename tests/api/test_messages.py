@@ -600,3 +600,24 @@ def test_metadata_declares_the_message_types(client: Any, cells: Any) -> None:
     received_type = schema.find(f"{edm}EntityType[@Name='ReceivedMessage']")
     navs = [n.get("Name") for n in received_type.findall(f"{edm}NavigationProperty")]
     assert navs == ["_Box", "_AccountRead"]
+
+
+def test_approving_a_rule_request(client: Any, cells: Any) -> None:
+    """MessageODataProducer.updateRule: the rule is made in the message's box, named as the request names
+    it (the sender named it after the message if it did not); rule.remove deletes it. Both need ``rule``."""
+    message_id = request_to_bob(client, {"RequestType": "rule.add", "Action": "log", "EventType": "message."})
+    messenger = account_token(client, "bob", "messenger", "message", "social")
+    assert_error(command(client, message_id, "approved", headers=messenger), 403, "PR403-AU-0002")
+    assert command(client, message_id, "approved").status_code == 204
+    rule = client.get(f"/bob/__ctl/Rule('{message_id}')", headers=MASTER_AUTH)
+    assert rule.status_code == 200, rule.text
+    body = rule.json()["d"]["results"]
+    assert (body["Action"], body["EventType"], body["EventExternal"], body["_Box.Name"]) == (
+        "log", "message.", False, None)
+    again = request_to_bob(client, {"RequestType": "rule.add", "Name": message_id, "Action": "log"})
+    assert_error(command(client, again, "approved"), 409, "PR409-OD-0003")
+    remove = request_to_bob(client, {"RequestType": "rule.remove", "Name": message_id})
+    assert command(client, remove, "approved").status_code == 204
+    assert_error(client.get(f"/bob/__ctl/Rule('{message_id}')", headers=MASTER_AUTH), 404, "PR404-OD-0002")
+    missing = request_to_bob(client, {"RequestType": "rule.remove", "Name": "nosuchrule"})
+    assert_error(command(client, missing, "approved"), 404, "PR404-OD-0002")

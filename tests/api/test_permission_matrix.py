@@ -133,6 +133,9 @@ BOTH_WRITE = Grants(need=("social", "auth"), lower=("social-read", "auth-read"),
 # (ODataEntitiesResource.checkNotAllowedMethod).
 MESSAGE_READ = Grants(need=("message-read",), lower=("social-read",), other=("box",))
 MESSAGE_WRITE = Grants(need=("message",), lower=("message-read",), other=("social",))
+# Rules (apiref 2A0-2A9): rule-read / rule; MERGE answers 405 to everyone, before any access check.
+RULE_READ = Grants(need=("rule-read",), lower=("message-read",), other=("box",))
+RULE_WRITE = Grants(need=("rule",), lower=("rule-read",), other=("social",))
 PROPFIND = Grants(need=("propfind",), lower=("acl-read",), other=("acl",))
 # apiref/290: the ACL is shown only with acl-read as well; the scoped token keeps acl-read alone.
 PROPFIND_ACL = Grants(need=("propfind", "acl-read"), lower=("propfind",), other=("acl-read",),
@@ -208,6 +211,11 @@ def _message(client: Any) -> None:
     assert response.json()["d"]["results"]["Result"][0]["Code"] == "201", response.text
 
 
+def _rule(client: Any) -> None:
+    response = client.post(path("Rule"), json={"Name": "target", "Action": "log"}, headers=MASTER_AUTH)
+    assert response.status_code == 201, response.text
+
+
 def _token_user(client: Any) -> None:
     create_account(client, "tokenuser", PASSWORD)
 
@@ -237,6 +245,8 @@ ENDPOINTS: dict[str, Endpoint] = {
                _nothing, ({"Title": "t"}, {"Title": "t"}, {"Title": "t"})),
     **_ctl_set("SentMessage", f"SentMessage('{MESSAGE_ID}')", MESSAGE_READ, MESSAGE_WRITE, _message,
                _nothing, ({"Title": "t"}, {"Title": "t"}, {"Title": "t"})),
+    **_ctl_set("Rule", "Rule(Name='target',_Box.Name=null)", RULE_READ, RULE_WRITE, _rule, _nothing,
+               ({"Name": "created", "Action": "log"}, {"Name": "target", "Action": "log.warn"}, {"Action": "log"})),
     "Relation $links _Role list": Endpoint("GET", path(f"{LINKED}/$links/_Role"), 200, BOTH_READ, _linked),
     "Relation $links _Role create": Endpoint("POST", path(f"{LINKED}/$links/_Role"), 204, BOTH_WRITE,
                                              _relation_and_role, json={"uri": uri(MEMBER)}),
@@ -1023,6 +1033,9 @@ for _set in ("ReceivedMessage", "SentMessage"):
                     *_regular(f"{_set} delete", 204)]
     CELL_MATRIX += [(f"{_set} {operation}", caller, 405, "PR405-MC-0001")
                     for operation in ("create", "update", "merge") for caller in Caller]
+CELL_MATRIX += [row for operation, status in (("list", 200), ("read", 200), ("create", 201), ("update", 204),
+                                              ("delete", 204)) for row in _regular(f"Rule {operation}", status)]
+CELL_MATRIX += [("Rule merge", caller, 405, "PR405-MC-0001") for caller in Caller]
 
 
 def _check_complete() -> None:

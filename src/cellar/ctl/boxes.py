@@ -75,21 +75,26 @@ def box_for_schema(tx: Transaction, cell: dict[str, Any], schema: str, urls: Uni
     return find_box(tx, cell, row.name) if row is not None else None
 
 
+#: What is bound to a box and goes with it in a recursive delete (besides its relations' external roles).
+BOUND = (tables.roles, tables.relations, tables.rules, tables.received_messages, tables.sent_messages)
+
+
 def delete_recursive(tx: Transaction, blobs: BlobStore, box: tree.Box) -> None:
-    """The box, its WebDAV tree, and the roles, relations and external roles bound to it, with every
-    link touching them — in the caller's one transaction."""
-    r, rel, er, links = tables.roles, tables.relations, tables.ext_roles, tables.links
-    role_ids = [row.id for row in tx.conn.execute(select(r.c.id).where(r.c.box_id == box.id))]
-    relation_ids = [row.id for row in tx.conn.execute(select(rel.c.id).where(rel.c.box_id == box.id))]
+    """The box, its WebDAV tree, and the roles, relations, external roles, rules and messages bound to it,
+    with every link touching them — in the caller's one transaction."""
+    er, links = tables.ext_roles, tables.links
+    bound_ids = [row.id for table in BOUND
+                 for row in tx.conn.execute(select(table.c.id).where(table.c.box_id == box.id))]
+    relation_ids = select(tables.relations.c.id).where(tables.relations.c.box_id == box.id)
     ext_role_ids = [row.id for row in tx.conn.execute(select(er.c.id).where(er.c.relation_id.in_(relation_ids)))]
-    doomed = [*role_ids, *relation_ids, *ext_role_ids, box.id]
+    doomed = [*bound_ids, *ext_role_ids, box.id]
     for chunk in range(0, len(doomed), 500):
         ids = doomed[chunk:chunk + 500]
         tx.conn.execute(delete(links).where(links.c.cell_id == box.cell_id,
                                             or_(links.c.id1.in_(ids), links.c.id2.in_(ids))))
     tx.conn.execute(delete(er).where(er.c.id.in_(ext_role_ids)))
-    tx.conn.execute(delete(rel).where(rel.c.box_id == box.id))
-    tx.conn.execute(delete(r).where(r.c.box_id == box.id))
+    for table in BOUND:
+        tx.conn.execute(delete(table).where(table.c.box_id == box.id))
     tree.remove_box(tx, blobs, box.id)
     tx.conn.execute(delete(tables.boxes).where(tables.boxes.c.id == box.id))
     bump_auth_version(tx, box.cell_id)

@@ -16,7 +16,7 @@ ACCOUNT_TYPES = ("basic", "oidc:google")
 _LOCALUNIT_CELL = re.compile(r"^personium-localunit:(/[^/]+/|[^/:]+:/.*)$")
 
 
-def _is_normalized(url: str) -> bool:
+def is_normalized(url: str) -> bool:
     """What Java's ``URI.normalize()`` would leave unchanged: no ``.``/``..`` segments, no ``//`` in the path."""
     path = urlsplit(url).path
     if not path:
@@ -36,7 +36,7 @@ def is_cell_url(value: str) -> bool:
     except ValueError:
         return False
     return (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
-            and not parts.fragment and _is_normalized(value))
+            and not parts.fragment and is_normalized(value))
 
 
 def check_cell_url(name: str, value: Any) -> None:

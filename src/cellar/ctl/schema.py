@@ -13,6 +13,7 @@ from cellar.ctl.formats import (
     check_schema_uri,
     check_uri,
 )
+from cellar.ctl.rules import ACTIONS, RULE_NAME
 from cellar.odata.checks import NAME, NAME_WITH_SIGN, RELATION_NAME, between, one_of, pattern
 from cellar.odata.model import (
     ComplexType,
@@ -41,7 +42,8 @@ BOX = EntityType(
     ),
     navigation=(NavigationProperty("_Role", "Role", CHILDREN), NavigationProperty("_Relation", "Relation", CHILDREN),
                 NavigationProperty("_ReceivedMessage", "ReceivedMessage", CHILDREN),
-                NavigationProperty("_SentMessage", "SentMessage", CHILDREN)),
+                NavigationProperty("_SentMessage", "SentMessage", CHILDREN),
+                NavigationProperty("_Rule", "Rule", CHILDREN)),
 )
 
 ROLE = EntityType(
@@ -107,6 +109,7 @@ EXT_ROLE = EntityType(
 _LINE = "[^\n\r\u0085\u2028\u2029]"
 MESSAGE_ID = f"{_LINE}{{32}}"
 MESSAGE_TYPE_NAMES = ("message", "request")
+CREATED_ELSEWHERE = frozenset({"POST", "PUT", "MERGE"})
 REQUEST_OBJECT = ComplexType("Message_Request_Object", tuple(
     Property(name, nullable=name != "RequestType")
     for name in ("RequestType", "Name", "TargetUrl", "ClassUrl", "EventSubject", "EventType", "EventObject",
@@ -137,7 +140,7 @@ RECEIVED_MESSAGE = EntityType(
         Property("MulticastTo", column="multicast_to", checks=(check_cell_url_list,)),
         Property("Status", nullable=False),
     ),
-    parents=(BOX_LINK,), writable=False,
+    parents=(BOX_LINK,), refused=CREATED_ELSEWHERE,
     navigation=(NavigationProperty("_Box", "Box", PARENT), NavigationProperty("_AccountRead", "Account")),
 )
 
@@ -150,9 +153,29 @@ SENT_MESSAGE = EntityType(
         Property("ToRelation", column="to_relation", checks=(pattern(RELATION_NAME),)),
         Property("Result", SENT_RESULT.name, collection=True, default=list),
     ),
-    parents=(BOX_LINK,), writable=False,
+    parents=(BOX_LINK,), refused=CREATED_ELSEWHERE,
     navigation=(NavigationProperty("_Box", "Box", PARENT),),
 )
 
-CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RECEIVED_MESSAGE, RELATION, ROLE, SENT_MESSAGE),
+# --- rules (notes §5.1, apiref 2A0-2A9): the cross-field checks are the Rule hooks' (cellar.ctl.rules) --------
+RULE = EntityType(
+    name="Rule", namespace="CellCtl", table=tables.rules,
+    key=(KeyPart("Name"), BOX_KEY),
+    properties=(
+        Property("Name", nullable=False, default=new_id, checks=(pattern(RULE_NAME),)),
+        Property("EventExternal", "Edm.Boolean", nullable=False, default=False, edm_default="false",
+                 column="event_external"),
+        Property("EventSubject", column="event_subject", checks=(check_uri,)),
+        Property("EventType", column="event_type", checks=(pattern(r"[a-zA-Z0-9-_+:.]{0,127}"),)),
+        Property("EventObject", column="event_object"),
+        Property("EventInfo", column="event_info"),
+        Property("Action", checks=(one_of(ACTIONS),)),
+        Property("TargetUrl", column="target_url"),
+    ),
+    parents=(BOX_LINK,), refused=frozenset({"MERGE"}),
+    navigation=(NavigationProperty("_Box", "Box", PARENT),),
+)
+
+CELL_CTL = EntityModel("CellCtl", (ACCOUNT, BOX, EXT_CELL, EXT_ROLE, RECEIVED_MESSAGE, RELATION, ROLE, RULE,
+                                   SENT_MESSAGE),
                        TABLE_STORES, (REQUEST_OBJECT, SENT_RESULT))

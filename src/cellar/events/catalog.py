@@ -16,11 +16,12 @@ LINK_OPERATIONS = (CREATE, DELETE)
 
 #: Cell control objects (``{CellURL}__ctl/…``) and the unit's cells (Cellar's own ``unitctl``).
 CELLCTL, UNITCTL = "cellctl", "unitctl"
-CELLCTL_SETS = ("Account", "Box", "ExtCell", "ExtRole", "ReceivedMessage", "Relation", "Role", "SentMessage")
+CELLCTL_SETS = ("Account", "Box", "ExtCell", "ExtRole", "ReceivedMessage", "Relation", "Role", "Rule",
+                "SentMessage")
 UNITCTL_SETS = ("Cell",)
 #: The entity set pairs a ``$links`` request can join, each in Personium's (alphabetical) order.
 CELLCTL_LINKS = (("Account", "ReceivedMessage"), ("Account", "Role"), ("Box", "ReceivedMessage"),
-                 ("Box", "Relation"), ("Box", "Role"), ("Box", "SentMessage"), ("ExtCell", "Relation"),
+                 ("Box", "Relation"), ("Box", "Role"), ("Box", "Rule"), ("Box", "SentMessage"), ("ExtCell", "Relation"),
                  ("ExtCell", "Role"), ("ExtRole", "Relation"), ("ExtRole", "Role"), ("Relation", "Role"))
 
 #: The cell root: ACL and PROPPATCH as Personium; ``cell.mypassword`` is Cellar's own.

@@ -12,6 +12,7 @@ from cellar.auth.access.endpoint_privileges import CTL_LINK_OWNERS, CTL_LINKS_OP
 from cellar.auth.cache import ACLS, bump_auth_version
 from cellar.ctl.accounts import AccountHooks
 from cellar.ctl.boxes import BoxHooks
+from cellar.ctl.rules import RuleHooks
 from cellar.ctl.schema import CELL_CTL
 from cellar.errors import PersoniumError
 from cellar.events import catalog
@@ -59,7 +60,8 @@ def ctl_root(ctx: RequestContext, cell_request: CellRequest) -> ServiceRoot:
         cell_request.authorize(*privileges_for(etype, kind))
 
     return ServiceRoot(CELL_CTL, {"cell_id": cell_id}, f"{cell_request.url}__ctl/", cell_request.caller,
-                       authorize_set, {"Account": AccountHooks(), "Box": BoxHooks(ctx.services.blobs)},
+                       authorize_set, {"Account": AccountHooks(), "Box": BoxHooks(ctx.services.blobs),
+                                        "Rule": RuleHooks(ctx.services.urls)},
                        events=catalog.CELLCTL_EVENTS,
                        on_write=lambda write_tx: bump_auth_version(write_tx, cell_id),
                        link_owners=CTL_LINK_OWNERS)

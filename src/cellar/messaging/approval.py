@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from cellar.ctl.boxes import box_for_schema
-from cellar.ctl.schema import EXT_CELL, RECEIVED_MESSAGE, RELATION, ROLE
+from cellar.ctl.schema import EXT_CELL, RECEIVED_MESSAGE, RELATION, ROLE, RULE
 from cellar.errors import PersoniumError
 from cellar.events import catalog
 from cellar.events.bus import Event
@@ -68,10 +68,9 @@ def change_status(tx: Transaction, root: ServiceRoot, cell: dict[str, Any], urls
 def _carry_out(tx: Transaction, root: ServiceRoot, cell: dict[str, Any], urls: UnitUrls, message: Entity,
                item: dict[str, Any]) -> None:
     kind, _, operation = item["RequestType"].partition(".")
-    if kind not in TARGETS:
-        # Rules are control objects of the events-and-rules work; until they exist a rule request
-        # cannot be carried out, and saying so beats approving it silently.
-        raise PersoniumError("PR501-MC-0002", item["RequestType"])
+    if kind == "rule":
+        _carry_out_rule(tx, root, message, item, operation)
+        return
     etype = TARGETS[kind]
     target = _class_target(tx, root, cell, urls, etype, kind, message, item)
     service = root.service(etype)
@@ -86,6 +85,18 @@ def _carry_out(tx: Transaction, root: ServiceRoot, cell: dict[str, Any], urls: U
             raise
     else:
         service.remove_link(tx, target, nav, ext_cell)
+
+
+def _carry_out_rule(tx: Transaction, root: ServiceRoot, message: Entity, item: dict[str, Any],
+                    operation: str) -> None:
+    """A rule of the message's box, named as the request names it (the sender named it if it did not)."""
+    key = {"Name": item["Name"], "_Box.Name": message.values.get("_Box.Name")}
+    service = root.service(RULE)
+    if operation == "remove":
+        service.delete(tx, key, None)
+        return
+    fields = ("EventSubject", "EventType", "EventObject", "EventInfo", "Action", "TargetUrl")
+    service.create(tx, {**key, "EventExternal": False, **{name: item[name] for name in fields}})
 
 
 def _class_target(tx: Transaction, root: ServiceRoot, cell: dict[str, Any], urls: UnitUrls, etype: EntityType,

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cellar.ctl.formats import MAX_URL
-from cellar.ctl.rules import RuleFields, check_rule
+from cellar.ctl.rules import RULE_NAME, RuleFields, check_rule
 from cellar.ctl.schema import CELL_CTL, RECEIVED_MESSAGE, SENT_MESSAGE
 from cellar.errors import PersoniumError
 from cellar.odata.body import validate_entity
@@ -20,10 +20,10 @@ from cellar.odata.model import EntityType, Property
 #: Personium's ``Message.MAX_MESSAGE_BODY_LENGTH``, in bytes of UTF-8 (every string property is also
 #: held to 51,200 bytes by the JSON parser, which comes first).
 MAX_BODY_BYTES = 65536
-RULE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-_:]{0,199}")
 CLASS_URL = {"relation": re.compile(rf"(.+)__relation/__/({RELATION_NAME})/?"),
              "role": re.compile(rf"(.+)__role/__/({NAME})/?")}
 NAMES = {"relation": re.compile(RELATION_NAME), "role": re.compile(NAME)}
+RULE_NAMES = re.compile(RULE_NAME)
 REQUEST_TYPES = ("relation.add", "relation.remove", "role.add", "role.remove", "rule.add", "rule.remove")
 #: The initial Status of a received message, by Type.
 INITIAL_STATUS = {"message": "unread", "request": "none"}
@@ -65,7 +65,7 @@ def check_request_objects(values: Mapping[str, Any], *, box_bound: bool, receivi
             _check_class_request(kind, item)
         elif operation == "add":
             _check_rule_add(item, box_bound, name_required=receiving)
-        elif item["Name"] is None or not RULE_NAME.fullmatch(item["Name"]):
+        elif item["Name"] is None or not RULE_NAMES.fullmatch(item["Name"]):
             raise fail("RequestObjects.Name")
 
 
@@ -93,7 +93,7 @@ def _is_class_url(kind: str, value: str) -> bool:
 
 def _check_rule_add(item: Mapping[str, Any], box_bound: bool, *, name_required: bool) -> None:
     name = item["Name"]
-    if (name is None and name_required) or (name is not None and not RULE_NAME.fullmatch(name)):
+    if (name is None and name_required) or (name is not None and not RULE_NAMES.fullmatch(name)):
         raise fail("RequestObjects.Name")
     if item["Action"] is None:
         raise fail("RequestObjects.Action")

@@ -135,9 +135,9 @@ class EntityType:
     table: Table | None = None
     #: An open type also takes properties its definition does not name (dynamic properties).
     open: bool = False
-    #: False: entities come from another API (messages) or a navigation property; POST to the set,
-    #: PUT and MERGE answer 405.
-    writable: bool = True
+    #: Methods the type's entities refuse with 405 before any other check: messages come from another
+    #: API or a navigation property (POST to the set, PUT, MERGE); rules cannot be merged.
+    refused: frozenset[str] = frozenset()
 
     @property
     def qualified_name(self) -> str:

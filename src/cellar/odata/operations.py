@@ -145,7 +145,7 @@ def _entity_set(tx: Transaction, root: ServiceRoot, target: Target, request: ODa
         return EntityList(service, result, options, fmt,
                           _expand(tx, root, service, result.entities, options, EXPAND_LIMIT_LIST))
     if method == "POST":
-        _writable(etype)
+        _allowed(etype, method)
         body = parse_json_object(request.body)
         root.authorize(etype, "write")
         service = root.service(etype)
@@ -169,7 +169,7 @@ def _entity(tx: Transaction, root: ServiceRoot, target: Target, request: ODataRe
             entity.etag in [v.strip() for v in request.if_none_match.split(",")]
         return EntityRead(service, entity, options, fmt, expanded, not_modified)
     if method in ("PUT", "MERGE"):
-        _writable(etype)
+        _allowed(etype, method)
         body = parse_json_object(request.body)
         root.authorize(etype, "write")
         service = root.service(etype)
@@ -270,8 +270,8 @@ def _nav(target: Target) -> NavigationProperty:
     return target.nav
 
 
-def _writable(etype: EntityType) -> None:
-    if not etype.writable:
+def _allowed(etype: EntityType, method: str) -> None:
+    if method in etype.refused:
         raise PersoniumError("PR405-MC-0001")
 
 

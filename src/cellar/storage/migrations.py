@@ -385,6 +385,19 @@ def _v13_messages(conn: Connection) -> None:
     _create(conn, meta)
 
 
+def _v14_rules(conn: Connection) -> None:
+    """Rules of each cell, as control objects."""
+    meta = _metadata("cells", "boxes")
+    rules = _keyed(meta, "rules", _text("name", 200, nullable=False), _box_id(),
+                   Column("event_external", Boolean, nullable=False), _text("event_subject", 1024, nullable=True),
+                   _text("event_type", 128, nullable=True), Column("event_object", Text, nullable=True),
+                   Column("event_info", Text, nullable=True), _text("action", 16, nullable=True),
+                   Column("target_url", Text, nullable=True))
+    Index("uq_rules_key", rules.c.cell_id, rules.c.name, func.coalesce(rules.c.box_id, ""), unique=True)
+    Index("ix_rules_box", rules.c.box_id)
+    _create(conn, meta)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -399,6 +412,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "user odata", _v11_user_odata),
     Migration(12, "user odata search", _v12_user_odata_search),
     Migration(13, "messages", _v13_messages),
+    Migration(14, "rules", _v14_rules),
 )
 
 _version_meta = MetaData()

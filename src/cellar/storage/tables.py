@@ -165,6 +165,22 @@ sent_messages = _keyed(
 Index("uq_sent_messages_key", sent_messages.c.cell_id, sent_messages.c.message_id, unique=True)
 Index("ix_sent_messages_box", sent_messages.c.box_id)
 
+#: Rules of a cell (apiref 2A0-2A9), bound to a box or not; values are kept as written.
+rules = _keyed(
+    "rules",
+    text_column("name", 200, nullable=False),
+    _box_column(),
+    Column("event_external", Boolean, nullable=False),
+    text_column("event_subject", 1024, nullable=True),
+    text_column("event_type", 128, nullable=True),
+    Column("event_object", Text, nullable=True),
+    Column("event_info", Text, nullable=True),
+    text_column("action", 16, nullable=True),
+    Column("target_url", Text, nullable=True),
+)
+Index("uq_rules_key", rules.c.cell_id, rules.c.name, _nullable_key(rules.c.box_id), unique=True)
+Index("ix_rules_box", rules.c.box_id)
+
 #: N:N links between entities; the two ends are ordered by type name, so each link has one row.
 links = Table(
     "links",

@@ -46,6 +46,7 @@ CTL_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Role": (("auth-read",), ("auth",)),
     "ReceivedMessage": (("message-read",), ("message",)),
     "SentMessage": (("message-read",), ("message",)),
+    "Rule": (("rule-read",), ("rule",)),
 }
 #: Sets whose privileges alone decide ``$links`` and navigation touching them (Account–ReceivedMessage
 #: needs ``message``, not ``auth``: ODataLinksResource.checkWriteAccessContext).
