@@ -219,3 +219,14 @@ def test_many_events_of_one_transaction_keep_their_order_and_ids(processes: Any)
     assert [(e.id, e.object) for e in writer.received] == list(zip(ids, (e.object for e in events), strict=True))
     wait_until(lambda: len(reader.received) == 1200)
     assert [(e.id, e.object) for e in reader.received] == [(e.id, e.object) for e in writer.received]
+
+
+def test_an_external_event_reaches_other_processes_whole(processes: Any) -> None:
+    """Its type, object and info are the sender's (any length, or none): they travel beside the row."""
+    writer, reader = processes(started=False), processes()
+    event = Event("x" * 51200, None, "info", cell_id=None, external=True)
+    writer.emit(event, Event(None, "o", None, external=True))
+    wait_until(lambda: len(reader.received) >= 2)
+    assert [(e.type, e.object, e.info, e.external) for e in reader.received] == [
+        ("x" * 51200, None, "info", True), (None, "o", None, True)]
+    assert [r.type for r in outbox_rows(writer.storage)] == ["external", "external"]

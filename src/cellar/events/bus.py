@@ -30,15 +30,19 @@ NO_CAUSE = Cause()
 
 @dataclass(frozen=True)
 class Event:
-    type: str  # one of cellar.events.catalog.TYPES, e.g. "cellctl.Account.create"
-    object: str  # URL of the affected object
-    info: str = ""
+    #: One of cellar.events.catalog.TYPES, e.g. "cellctl.Account.create"; an external event's is its
+    #: sender's (any string, or none).
+    type: str | None
+    object: str | None  # URL of the affected object
+    info: str | None = ""
     cell_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     #: Set when the event is recorded: its outbox id, the time (epoch ms) and the request's cause.
     id: int | None = None
     created: int | None = None
     cause: Cause = NO_CAUSE
+    #: Posted by a client to ``{CellURL}__event`` (apiref/278), not caused by a change.
+    external: bool = False
 
 
 Subscriber = Callable[[Event], None]

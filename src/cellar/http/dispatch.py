@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, box, cell, ctl, message, role_urls, token, unit
+from cellar.http import auth_endpoints, authz, box, cell, ctl, event, message, role_urls, token, unit
 from cellar.http.context import RequestContext
 from cellar.http.errors import answer_error
 
@@ -38,6 +38,7 @@ CELL_ENDPOINTS = {
     "__mypassword": auth_endpoints.my_password,
     "__certs": auth_endpoints.certs,
     "__box": box.box_url,
+    "__event": event.event_endpoint,
 }
 
 

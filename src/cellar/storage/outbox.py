@@ -58,16 +58,26 @@ def record(tx: Transaction, origin: str) -> list[Event]:
             for event, event_id in zip(tx.events, ids, strict=True)]
 
 
+#: The ``type`` column of an external event, whose own type, object and info (any strings of up to
+#: 51,200 characters, or none) travel in ``extra``.
+EXTERNAL = "external"
+
+
 def _row(event: Event, cause: Cause, created: int, origin: str) -> dict[str, Any]:
-    return {"created": created, "origin": origin, "cell_id": event.cell_id, "type": event.type,
-            "object": event.object, "info": event.info, "request_key": cause.request_key,
-            "subject": cause.subject, "schema": cause.schema,
-            "extra": orjson.dumps(event.extra).decode() if event.extra else None}
+    extra = {**event.extra, EXTERNAL: [event.type, event.object, event.info]} if event.external else event.extra
+    return {"created": created, "origin": origin, "cell_id": event.cell_id,
+            "type": EXTERNAL if event.external else event.type,
+            "object": "" if event.external else event.object, "info": "" if event.external else event.info,
+            "request_key": cause.request_key, "subject": cause.subject, "schema": cause.schema,
+            "extra": orjson.dumps(extra).decode() if extra else None}
 
 
 def _event(row: Any) -> Event:
-    return Event(row.type, row.object, row.info, row.cell_id, orjson.loads(row.extra) if row.extra else {},
-                 row.id, row.created, Cause(row.request_key, row.subject, row.schema))
+    extra = orjson.loads(row.extra) if row.extra else {}
+    external = extra.pop(EXTERNAL, None)
+    kind, object_, info = external if external is not None else (row.type, row.object, row.info)
+    return Event(kind, object_, info, row.cell_id, extra, row.id, row.created,
+                 Cause(row.request_key, row.subject, row.schema), external=external is not None)
 
 
 class DatabaseOutbox:

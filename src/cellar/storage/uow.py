@@ -28,7 +28,7 @@ class Transaction:
 
     def emit(self, event: Event) -> None:
         """Queue an event; it is recorded with the transaction's changes, so only if it commits."""
-        if event.type not in TYPES:
+        if not event.external and event.type not in TYPES:
             raise ValueError(f"event type {event.type!r} is not in cellar.events.catalog")
         self.events.append(event)
 

@@ -30,6 +30,7 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__message/send": {"POST": "message"},
     "__message/received": {"POST": "message"},
     "__message/port": {"POST": OWN},
+    "__event": {"POST": "event"},
 }
 #: What approving each kind of request object needs beyond ``message`` (MessageODataProducer).
 APPROVAL_PRIVILEGES = {"relation": "social", "role": "social", "rule": "rule"}
