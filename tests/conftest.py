@@ -124,6 +124,10 @@ def client(settings: Settings, backend: Backend) -> Iterator[TestClient]:
         yield backend.client
         backend.app.state.services.settings = backend.settings  # undo any test's settings change
         return
+    hooks = dict(backend.storage.before_record)  # the other app's replace the session app's for a while
     app = create_app(settings, services=build_services(settings, backend.storage))
-    with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as other:
-        yield other
+    try:
+        with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as other:
+            yield other
+    finally:
+        backend.storage.before_record.update(hooks)

@@ -16,8 +16,8 @@ def test_every_cell_root_method_is_declared() -> None:
 
 
 def test_every_cell_endpoint_is_declared() -> None:
-    """``__role`` and ``__message`` take path segments below them, so they are routed on their own."""
-    assert set(dispatch.CELL_ENDPOINTS) | {"__role"} | set(message.ROUTES) == set(CELL_ENDPOINTS)
+    """``__role``, ``__log`` and ``__message`` take path segments below them, so they are routed on their own."""
+    assert set(dispatch.CELL_ENDPOINTS) | {"__role", "__log"} | set(message.ROUTES) == set(CELL_ENDPOINTS)
 
 
 def test_every_control_object_set_is_declared() -> None:

@@ -21,6 +21,7 @@ from cellar.http.dispatch import Dispatcher
 from cellar.http.errors import handle_internal_error
 from cellar.http.middleware import Compression, ProtocolMiddleware
 from cellar.outbound import Outbound
+from cellar.rules.engine import RuleEngine
 from cellar.services import Services
 from cellar.settings import Settings
 from cellar.storage import Storage, open_storage
@@ -115,6 +116,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     app.router = DispatchingRouter(Dispatcher(), lifespan)
     app.state.services = services
     services.outbound = Outbound(services.urls, app, settings.message_timeout)
+    services.storage.before_record["rules"] = RuleEngine(services.urls, settings.event_log_size).judge
     return app
 
 

@@ -44,6 +44,7 @@ class Settings:
     upload_lease: int = 300
     dav_max_children: int = 1024
     message_timeout: int = 10
+    event_log_size: int = 1024 * 1024
 
     @property
     def path_based_cell_url(self) -> bool:
@@ -134,6 +135,8 @@ FIELDS: tuple[Field, ...] = (
           "Children a WebDAV collection may hold (more → 400 PR400-DV-0007; Personium dav.childresource.maxnum)."),
     Field("message_timeout", "CELLAR_MESSAGE_TIMEOUT", _bounded(1, 600),
           "Seconds a message delivery to one recipient may take before it is recorded as failed."),
+    Field("event_log_size", "CELLAR_EVENT_LOG_SIZE", _bounded(1024, 2**31),
+          "Bytes a cell's event log (__log/current/default.log) reaches before it is archived."),
 )
 
 

@@ -106,9 +106,13 @@ def role_class(base_url: str, name: str) -> str:
 def variant_client(settings: Settings, storage: Storage, **changes: Any) -> Iterator[TestClient]:
     """A second app on the same database with some settings changed (lock times, unit user issuers)."""
     changed = dataclasses.replace(settings, **changes)
+    hooks = dict(storage.before_record)
     app = create_app(changed, services=build_services(changed, storage))
-    with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as client:
-        yield client
+    try:
+        with TestClient(app, base_url=UNIT.rstrip("/"), raise_server_exceptions=True) as client:
+            yield client
+    finally:
+        storage.before_record.update(hooks)
 
 
 # --- control objects ----------------------------------------------------------------------------------------

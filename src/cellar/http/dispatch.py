@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, box, cell, ctl, event, message, role_urls, token, unit
+from cellar.http import auth_endpoints, authz, box, cell, ctl, event, log, message, role_urls, token, unit
 from cellar.http.context import RequestContext
 from cellar.http.errors import answer_error
 
@@ -87,6 +87,8 @@ class Dispatcher:
             return await handler(request, ctx, cell_name)
         if segments[0] == "__role":
             return await role_urls.role_urls(request, ctx, cell_name, segments[1:])
+        if segments[0] == "__log":
+            return await log.log_resource(request, ctx, cell_name, segments[1:])
         if segments[0] == "__message":
             return await message.message(request, ctx, cell_name, segments[1:])
         if segments == ["__html", "error"]:

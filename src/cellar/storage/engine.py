@@ -50,6 +50,10 @@ class Storage:
         #: Names this process's rows in the outbox (a fresh one per start).
         self.origin = uuid.uuid4().hex
         self.events = Dispatcher(bus, outbox.DatabaseOutbox(self, self.origin))
+        #: Called, by name, with every write transaction that has events, just before they are recorded,
+        #: in it (the rules judge them there, so what they log commits with the change or not at all).
+        #: By name: apps made anew on one storage (tests) replace their predecessors' hooks.
+        self.before_record: dict[str, Callable[[Transaction], None]] = {}
 
     @property
     def bus(self) -> EventBus:
@@ -121,6 +125,9 @@ class Storage:
                 with conn.begin():
                     tx = Transaction(name, conn, self.caps, cause=cause or NO_CAUSE)
                     yield tx
+                    if tx.events:
+                        for judge in self.before_record.values():
+                            judge(tx)
                     recorded = outbox.record(tx, self.origin)
         except PersoniumError:
             raise

@@ -398,6 +398,19 @@ def _v14_rules(conn: Connection) -> None:
     _create(conn, meta)
 
 
+def _v15_event_logs(conn: Connection) -> None:
+    """Each cell's event log: its files (current and archives) and their lines."""
+    meta = _metadata("cells")
+    Table("event_log_files", meta, _cell_id(primary_key=True), Column("name", String(64), primary_key=True),
+          Column("size", BigInteger, nullable=False), Column("created", BigInteger, nullable=False),
+          Column("updated", BigInteger, nullable=False))
+    lines = Table("event_log_lines", meta,
+                  Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+                  _cell_id(), Column("file", String(64), nullable=False), Column("line", Text, nullable=False))
+    Index("ix_event_log_lines_file", lines.c.cell_id, lines.c.file, lines.c.id)
+    _create(conn, meta)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -413,6 +426,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "user odata search", _v12_user_odata_search),
     Migration(13, "messages", _v13_messages),
     Migration(14, "rules", _v14_rules),
+    Migration(15, "event logs", _v15_event_logs),
 )
 
 _version_meta = MetaData()

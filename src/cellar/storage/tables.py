@@ -385,13 +385,36 @@ event_outbox = Table(
 )
 Index("ix_event_outbox_created", event_outbox.c.created)
 
+#: Each cell's event log (apiref 283-288): the current file ``default.log`` and its archives
+#: ``default.log.{epoch ms}``, whose lines are rows of ``event_log_lines``.
+event_log_files = Table(
+    "event_log_files",
+    metadata,
+    cell_column(primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+event_log_lines = Table(
+    "event_log_lines",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    cell_column(),
+    Column("file", String(64), nullable=False),
+    Column("line", Text, nullable=False),
+)
+Index("ix_event_log_lines_file", event_log_lines.c.cell_id, event_log_lines.c.file, event_log_lines.c.id)
+
 #: Tables with a ``cell_id`` that are not the cell's: they neither make it non-empty nor go with it.
 NOT_CELL_TABLES = frozenset({event_outbox.name})
 
 #: Tables that describe a cell rather than hold its contents: they do not make a cell "not empty"
 #: (a cell with an ACL, properties or keys but no objects may be deleted), and go with the cell.
 CELL_METADATA_TABLES = frozenset({acls.name, cell_properties.name, cell_keys.name, cell_auth_versions.name,
-                                  auth_history.name, dav_blobs.name})
+                                  auth_history.name, dav_blobs.name, event_log_files.name,
+                                  event_log_lines.name})
 
 
 def content_rows(table: Table) -> Any:
