@@ -44,12 +44,13 @@ class UnitUrls:
         forms = {url, http}
         if http.startswith(self.unit_url):
             forms.add("personium-localunit:/" + http[len(self.unit_url):])
-        cell = self._cell_of(http)
+        cell = self.cell_of(http)
         if cell is not None:
             forms.add(f"personium-localunit:{cell}:/" + http[len(self.cell_url(cell)):])
         return forms
 
-    def _cell_of(self, http_url: str) -> str | None:
+    def cell_of(self, http_url: str) -> str | None:
+        """The cell of this unit an http URL is in, if any."""
         if self.path_based:
             if not http_url.startswith(self.unit_url):
                 return None

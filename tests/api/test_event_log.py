@@ -188,3 +188,46 @@ def test_twelve_archives_are_kept(client: Any, cell: Any) -> None:
         event(client, Type=f"t{n}", Info="y" * 200)
     archive = client.request("PROPFIND", f"/{CELL}/__log/archive", headers={**MASTER_AUTH, "Depth": "1"})
     assert len(etree.fromstring(archive.content).findall(f"{DAV}response")) == 1 + 12
+
+
+def test_rule_list_like_rule_manager(client: Any, cell: Any) -> None:
+    """``__rule`` (apiref/2AA; RuleManager.getRules): the engine's forms of the rules, how often each matched,
+    and the boxes they are bound to."""
+    make_box(client, CELL, "box1", APP)
+    rule(client, Name="ext", EventExternal=True, EventSubject="personium-localunit:/alice/#me")
+    response = client.post(f"/{CELL}/__ctl/Rule", json={
+        "Name": "bound", "_Box.Name": "box1", "Action": "relay", "EventType": "odata.create",
+        "TargetUrl": "personium-localunit:/bob/box/col/srv#ignored"}, headers=MASTER_AUTH)
+    assert response.status_code == 201, response.text
+    account_token(client, CELL, "me", "event")
+    token = mint(client, TokenKind.RESIDENT_ACCESS, URL, "me", scopes=("root",))
+    event(client, {"Authorization": f"Bearer {token}"}, Type="x")
+    event(client, Type="y")  # from no subject: the rule wants alice's "me"
+    response = client.get(f"/{CELL}/__rule", headers=MASTER_AUTH)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["timers"] == [] and len(body["boxes"]) == 1
+    assert body["boxes"][0]["Name"] == "box1" and body["boxes"][0]["Schema"] == APP
+    assert re.fullmatch(r"[0-9a-f]{32}", body["boxes"][0]["id"])
+    by_name = {r["Name"]: r for r in body["rules"]}
+    assert by_name["ext"] == {"Name": "ext", "EventExternal": True, "EventSubject": f"{URL}#me", "EventType": None,
+                              "EventObject": None, "EventInfo": None, "Action": "log", "TargetUrl": None,
+                              "HitCount": 1}
+    bob = cell_url("bob")
+    assert by_name["bound"]["TargetUrl"] == f"{bob}box/col/srv#box/col/srv"
+    assert (by_name["bound"]["_Box.Name"], by_name["bound"]["Schema"], by_name["bound"]["HitCount"]) == (
+        "box1", APP, 0)
+    assert "_Box.Name" not in by_name["ext"]
+
+
+def test_rule_list_privileges_and_methods(client: Any, cell: Any) -> None:
+    assert_error(client.get(f"/{CELL}/__rule", headers={"Accept": "application/json"}), 401, "PR401-AU-0001")
+    reader = account_token(client, CELL, "reader", "rule-read")
+    assert client.get(f"/{CELL}/__rule", headers=reader).json() == {"rules": [], "boxes": [], "timers": []}
+    response = client.options(f"/{CELL}/__rule", headers=reader)
+    assert response.status_code == 200 and response.headers["allow"] == "OPTIONS, GET"
+    other = account_token(client, CELL, "other", "log-read")
+    assert_error(client.get(f"/{CELL}/__rule", headers=other), 403, "PR403-AU-0002")
+    for method in ("POST", "PUT", "DELETE"):
+        assert_error(client.request(method, f"/{CELL}/__rule", headers=MASTER_AUTH), 405, "PR405-MC-0001")

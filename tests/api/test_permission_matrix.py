@@ -1096,9 +1096,10 @@ def test_matrix_covers_the_privilege_table() -> None:
     # token's app schema may stand in for the box ACL) is tested in test_dav_props.py.
     assert set(CELL_ROOT) - {"HEAD", "DELETE"} == {"GET", "OPTIONS", "PROPFIND", "PROPPATCH", "ACL"}
     # __message/send, __message/received and __message/port are tested with messaging (test_messages.py),
-    # __event with external events (test_external_events.py), __log with the event log (test_event_log.py).
+    # __event with external events (test_external_events.py), __log with the event log and __rule
+    # with rules (test_event_log.py).
     left_out = {"__authz", "__certs", "__mypassword", "__box", "__message/send", "__message/received",
-                "__message/port", "__event", "__log"}
+                "__message/port", "__event", "__log", "__rule"}
     assert set(CELL_ENDPOINTS) - left_out == {"__token", "__introspect", "__role"}
     assert CELL_ENDPOINTS["__introspect"]["OPTIONS"] == "auth-read"
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, box, cell, ctl, event, log, message, role_urls, token, unit
+from cellar.http import auth_endpoints, authz, box, cell, ctl, event, log, message, role_urls, rules, token, unit
 from cellar.http.context import RequestContext
 from cellar.http.errors import answer_error
 
@@ -39,6 +39,7 @@ CELL_ENDPOINTS = {
     "__certs": auth_endpoints.certs,
     "__box": box.box_url,
     "__event": event.event_endpoint,
+    "__rule": rules.rules_endpoint,
 }
 
 

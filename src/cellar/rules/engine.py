@@ -7,10 +7,10 @@ rule written by any node applies to the next event everywhere.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from cellar import clock
 from cellar.events.bus import Event
@@ -23,10 +23,11 @@ from cellar.urls import UnitUrls
 
 r, b, c = tables.rules, tables.boxes, tables.cells
 _RULES = Prepared(
-    select(r.c.name, b.c.name.label("box"), b.c.schema, r.c.event_external, r.c.event_subject, r.c.event_type,
+    select(r.c.id, r.c.name, b.c.name.label("box"), b.c.schema, r.c.event_external, r.c.event_subject, r.c.event_type,
            r.c.event_object, r.c.event_info, r.c.action, r.c.target_url, c.c.name.label("cell"))
     .select_from(r.join(c, c.c.id == r.c.cell_id).outerjoin(b, b.c.id == r.c.box_id))
     .where(r.c.cell_id == bindparam("cell")).order_by(r.c.id))  # in the order they were made
+_HIT = Prepared(update(r).where(r.c.id == bindparam("id")).values(hit_count=r.c.hit_count + bindparam("count")))
 
 
 class RuleEngine:
@@ -48,15 +49,23 @@ class RuleEngine:
     def _judge_cell(self, tx: Transaction, cell_id: str, cell_url: str, rules: list[CellRule],
                     events: list[Event]) -> None:
         now = clock.now_ms()
-        lines = [eventlog.line(event, tx.cause, eventlog.LEVELS[rule.action], now,
-                               http_object(event.object, cell_url) if event.object is not None else None)
-                 for event in events for rule in rules
-                 if rule.action in eventlog.LEVELS and matches(rule, event, tx.cause, cell_url)]
+        hits: Counter[str] = Counter()
+        lines = []
+        for event in events:
+            for rule in rules:
+                if not matches(rule, event, tx.cause, cell_url):
+                    continue
+                hits[rule.id] += 1
+                if rule.action in eventlog.LEVELS:
+                    lines.append(eventlog.line(event, tx.cause, eventlog.LEVELS[rule.action], now,
+                                               http_object(event.object, cell_url) if event.object else event.object))
         if lines:
             eventlog.append(tx, cell_id, lines, self.log_limit)
+        for rule_id, count in hits.items():
+            _HIT.execute(tx, id=rule_id, count=count)
 
     def _rule(self, row: dict[str, Any]) -> CellRule:
         canonical = self.urls.canonical
-        return CellRule(row["name"], row["box"], canonical(row["schema"]) if row["schema"] else None,
+        return CellRule(row["id"], row["name"], row["box"], canonical(row["schema"]) if row["schema"] else None,
                         bool(row["event_external"]), canonical(row["event_subject"]) if row["event_subject"] else None,
                         row["event_type"], row["event_object"], row["event_info"], row["action"], row["target_url"])

@@ -14,6 +14,7 @@ LOCALCELL, LOCALBOX = "personium-localcell:/", "personium-localbox:/"
 class CellRule:
     """A rule of one cell as the engine judges with it."""
 
+    id: str
     name: str
     box: str | None
     #: The box's schema (http form): a bound rule only matches events of that app.

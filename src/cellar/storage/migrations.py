@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateIndex
+from sqlalchemy.schema import CreateColumn, CreateIndex
 
 from cellar.storage.engine import Storage
 
@@ -411,6 +411,12 @@ def _v15_event_logs(conn: Connection) -> None:
     _create(conn, meta)
 
 
+def _v16_rule_hits(conn: Connection) -> None:
+    """How many events each rule has matched (``HitCount`` of ``__rule``)."""
+    column = Column("hit_count", BigInteger, nullable=False, server_default="0")
+    conn.execute(text(f"ALTER TABLE rules ADD {CreateColumn(column).compile(dialect=conn.dialect)}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -427,6 +433,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "messages", _v13_messages),
     Migration(14, "rules", _v14_rules),
     Migration(15, "event logs", _v15_event_logs),
+    Migration(16, "rule hits", _v16_rule_hits),
 )
 
 _version_meta = MetaData()

@@ -177,6 +177,8 @@ rules = _keyed(
     Column("event_info", Text, nullable=True),
     text_column("action", 16, nullable=True),
     Column("target_url", Text, nullable=True),
+    #: Events the rule has matched, for ``__rule``.
+    Column("hit_count", BigInteger, nullable=False, server_default="0"),
 )
 Index("uq_rules_key", rules.c.cell_id, rules.c.name, _nullable_key(rules.c.box_id), unique=True)
 Index("ix_rules_box", rules.c.box_id)

@@ -31,6 +31,7 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__message/received": {"POST": "message"},
     "__message/port": {"POST": OWN},
     "__event": {"POST": "event"},
+    "__rule": {"GET": "rule-read", "OPTIONS": "rule-read"},
     "__log": {"GET": "log-read", "PROPFIND": "log-read", "DELETE": "log"},
 }
 #: What approving each kind of request object needs beyond ``message`` (MessageODataProducer).
