@@ -21,6 +21,7 @@ from cellar.http.dispatch import Dispatcher
 from cellar.http.errors import handle_internal_error
 from cellar.http.middleware import Compression, ProtocolMiddleware
 from cellar.outbound import Outbound
+from cellar.rules import actions
 from cellar.rules.engine import RuleEngine
 from cellar.services import Services
 from cellar.settings import Settings
@@ -76,6 +77,41 @@ async def sweep_periodically(services: Services) -> None:
             logging.getLogger(__name__).exception("sweeping leftovers failed")
 
 
+async def run_rule_actions(services: Services) -> None:
+    """Forever: claim the rules' HTTP actions no process holds and run them, all at once, each within
+    the delivery timeout; a failed round is retried at the next poll."""
+    interval = services.settings.event_poll_interval / 1000
+    while True:
+        try:
+            claimed = await anyio.to_thread.run_sync(_claim_actions, services)
+            if claimed:
+                async with anyio.create_task_group() as tasks:
+                    for action_id, job in claimed:
+                        tasks.start_soon(_run_action, services, action_id, job)
+                continue
+        except Exception:  # a busy or unreachable database
+            logging.getLogger(__name__).exception("running rule actions failed")
+        await anyio.sleep(interval)
+
+
+def _claim_actions(services: Services) -> list[tuple[int, actions.Job]]:
+    with services.storage.transaction("rules.claim", write=False) as tx:
+        if not actions.pending(tx):
+            return []
+    with services.storage.transaction("rules.claim") as tx:
+        return actions.claim(tx, services.storage.origin)
+
+
+async def _run_action(services: Services, action_id: int, job: actions.Job) -> None:
+    status = await actions.run(job, services.outbound, services.keyring)
+
+    def finish() -> None:
+        with services.storage.transaction("rules.finish") as tx:
+            actions.finish(tx, action_id, job, status, services.settings.event_log_size)
+
+    await anyio.to_thread.run_sync(finish)
+
+
 async def checkpoint_log(storage: Storage) -> None:
     """Forever: bring the database up to date with its write-ahead log (SQLite), twice a second."""
     while True:
@@ -102,6 +138,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(sweep_periodically, services)
+                tasks.start_soon(run_rule_actions, services)
                 if services.storage.caps.single_writer:
                     tasks.start_soon(checkpoint_log, services.storage)
                 yield

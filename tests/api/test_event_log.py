@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from typing import Any
 
 import pytest
@@ -231,3 +232,78 @@ def test_rule_list_privileges_and_methods(client: Any, cell: Any) -> None:
     assert_error(client.get(f"/{CELL}/__rule", headers=other), 403, "PR403-AU-0002")
     for method in ("POST", "PUT", "DELETE"):
         assert_error(client.request(method, f"/{CELL}/__rule", headers=MASTER_AUTH), 405, "PR405-MC-0001")
+
+
+# === HTTP actions (rule.action.*, rules_facts §5) =========================================================
+
+ALL_EVENT = ('<D:acl xmlns:D="DAV:" xmlns:p="urn:x-personium:xmlns"><D:ace><D:principal><D:all/></D:principal>'
+             "<D:grant><D:privilege><p:event/></D:privilege></D:grant></D:ace></D:acl>")
+
+
+def log_of(client: Any, cell: str) -> list[list[str]]:
+    response = client.get(f"/{cell}/__log/current/default.log", headers=MASTER_AUTH)
+    assert response.status_code == 200, response.text
+    return [fields(line)[2].split(",") for line in response.text.splitlines()]
+
+
+def wait_for_lines(client: Any, cell: str, count: int, timeout: float = 10.0) -> list[list[str]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = log_of(client, cell)
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_relay_event_hands_the_event_to_another_cell(client: Any, cell: Any) -> None:
+    make_cells(client, "bob")
+    assert client.request("ACL", "/bob/", content=ALL_EVENT.encode(), headers=MASTER_AUTH).status_code == 200
+    bob = cell_url("bob")
+    rule(client, Name="relay", EventExternal=True, EventType="app.", Action="relay.event",
+         TargetUrl="personium-localunit:/bob/")
+    response = client.post("/bob/__ctl/Rule", json={"Name": "logall", "EventExternal": True, "Action": "log"},
+                           headers=MASTER_AUTH)
+    assert response.status_code == 201
+    account_token(client, CELL, "me", "event")
+    token = mint(client, TokenKind.RESIDENT_ACCESS, URL, "me", scopes=("root",))
+    event(client, {"Authorization": f"Bearer {token}", "X-Personium-RequestKey": "chain-1"}, Type="app.open",
+          Object="o", Info="i")
+    [received] = wait_for_lines(client, "bob", 1)
+    # At bob: an external event of type relay.ext.app.open, from alice's "me" (a trans-cell token).
+    assert received == ['"chain-1"', '"true"', "null", f'"{URL}#me"', '"relay.ext.app.open"', '"o"', '"i"']
+    # At alice: the event, then the result of its relay (the target, bob's answer).
+    original, result = wait_for_lines(client, CELL, 2)
+    assert original[4] == '"app.open"'
+    assert (result[4], result[5], result[6]) == ('"relay.event"', f'"{bob}#"', '"200"')
+
+
+def test_rules_cannot_relay_without_end(client: Any, cell: Any) -> None:
+    """Each relay adds one to X-Personium-RuleChain; past three, no rule acts (event.hop.maxnum)."""
+    make_cells(client, "bob")
+    for name, other in (("alice", "bob"), ("bob", "alice")):
+        assert client.request("ACL", f"/{name}/", content=ALL_EVENT.encode(), headers=MASTER_AUTH).status_code == 200
+        response = client.post(f"/{name}/__ctl/Rule", json={"Name": "back", "EventExternal": True,
+                                                            "Action": "relay.event",
+                                                            "TargetUrl": f"personium-localunit:/{other}/"},
+                               headers=MASTER_AUTH)
+        assert response.status_code == 201, response.text
+    event(client, Type="ping")
+    time.sleep(2)  # enough for far more hops than allowed
+    results = [line for cell_name in ("alice", "bob") for line in log_of(client, cell_name)
+               if line[4] == '"relay.event"']
+    assert len(results) == 3, results
+
+
+def test_exec_without_an_engine_is_logged_as_failed(client: Any, cell: Any) -> None:
+    rule(client, Name="run", EventExternal=True, Action="exec", TargetUrl="personium-localcell:/box/svc/run")
+    event(client, Type="go")
+    original, result = wait_for_lines(client, CELL, 2)
+    assert (result[4], result[5]) == ('"exec"', f'"{URL}box/svc/run#box/svc/run"')
+    assert result[6] != '"200"'
+
+
+def test_a_relay_to_a_unit_that_is_down_is_recorded(client: Any, cell: Any) -> None:
+    rule(client, Name="away", EventExternal=True, Action="relay", TargetUrl="http://127.0.0.1:9/cell/box/svc")
+    event(client, Type="go")
+    _, result = wait_for_lines(client, CELL, 2)
+    assert (result[4], result[6]) == ('"relay"', '"404"')

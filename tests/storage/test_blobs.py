@@ -5,15 +5,15 @@ after commit (and swept if that never happened), a snapshot read keeps a replace
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from cellar.storage import Storage
 from cellar.storage.blobs import CHUNK_SIZE, TableBlobStore, UploadLost
 from cellar.storage.tables import cells, dav_blob_chunks, dav_blobs
+from tests.storage._support import insert_cell
 
 #: 2.5 chunks, every byte depending on its offset, so a misplaced slice shows.
 BODY = hashlib.sha256(b"seed").digest() * (CHUNK_SIZE * 5 // 2 // 32)
@@ -26,10 +26,7 @@ def blobs(storage: Storage) -> TableBlobStore:
 
 @pytest.fixture
 def cell_id(storage: Storage) -> str:
-    cell_id = uuid.uuid4().hex
-    with storage.transaction("test.cell") as tx:
-        tx.conn.execute(insert(cells).values(id=cell_id, name=f"c{cell_id[:8]}", published=1, updated=1, version=1))
-    return cell_id
+    return insert_cell(storage)
 
 
 def _stage(blobs: TableBlobStore, cell_id: str, body: bytes, piece: int = 100_000) -> str:

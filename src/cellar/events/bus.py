@@ -23,6 +23,13 @@ class Cause:
     request_key: str | None = None
     subject: str | None = None
     schema: str | None = None
+    #: Role instance URLs the caller held in the cell, for the tokens of the rules' actions.
+    roles: tuple[str, ...] = ()
+    #: ``X-Personium-RuleChain``, ``-Via`` and ``-EventId``: set by a rule's action on the requests it
+    #: makes, so that rules cannot call each other without end (RuleManager.judge).
+    rule_chain: str | None = None
+    via: str | None = None
+    event_id: str | None = None
 
 
 NO_CAUSE = Cause()

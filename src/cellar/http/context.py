@@ -21,6 +21,8 @@ from cellar.storage.uow import Transaction
 
 #: Request headers domain code may read (it never sees the request itself).
 DOMAIN_HEADERS = ("x-personium-credential",)
+#: What a rule's action says of the chain of rules that made its request (RuleManager, HttpAction).
+CHAIN_HEADERS = ("x-personium-rulechain", "x-personium-via", "x-personium-eventid")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class RequestContext:
     cookie: tuple[str, str] | None = None
     #: ``X-Personium-RequestKey`` as the middleware validated or generated it.
     request_key: str | None = None
+    chain: tuple[str | None, str | None, str | None] = (None, None, None)
 
     @classmethod
     def of(cls, request: Request) -> RequestContext:
@@ -46,12 +49,14 @@ class RequestContext:
             peer = request.query_params.get("p_cookie_peer")
             if peer is not None:
                 cookie = (request.cookies.get("p_cookie") or "", peer)
+        chain = (headers.get(CHAIN_HEADERS[0]), headers.get(CHAIN_HEADERS[1]), headers.get(CHAIN_HEADERS[2]))
         return cls(services, authorization, services.urls.canonical(unit_user) if unit_user else None, forwarded,
-                   cookie, request.scope.get("cellar.request_key"))
+                   cookie, request.scope.get("cellar.request_key"), chain)
 
     def cause(self, caller: Caller) -> Cause:
         """What the events of this request's writes carry about it."""
-        return Cause(self.request_key, caller.access.subject_url, caller.access.schema or None)
+        access = caller.access
+        return Cause(self.request_key, access.subject_url, access.schema or None, access.roles, *self.chain)
 
     def _caller(self, access: AccessContext) -> Caller:
         return Caller(access, self.headers, self.services.urls.unit_url)

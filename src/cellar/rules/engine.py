@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select, update
 
 from cellar import clock
 from cellar.events.bus import Event
-from cellar.rules import eventlog
+from cellar.rules import actions, eventlog
 from cellar.rules.matching import CellRule, http_object, matches
 from cellar.storage import tables
 from cellar.storage.prepared import Prepared
@@ -48,17 +48,26 @@ class RuleEngine:
 
     def _judge_cell(self, tx: Transaction, cell_id: str, cell_url: str, rules: list[CellRule],
                     events: list[Event]) -> None:
+        """Past the hop limit no rule acts, not even one that logs (RuleManager.judge)."""
+        chain = actions.next_chain(tx.cause)
+        if chain is None:
+            return
         now = clock.now_ms()
         hits: Counter[str] = Counter()
         lines = []
         for event in events:
+            object_url = http_object(event.object, cell_url) if event.object else event.object
             for rule in rules:
                 if not matches(rule, event, tx.cause, cell_url):
                     continue
                 hits[rule.id] += 1
                 if rule.action in eventlog.LEVELS:
-                    lines.append(eventlog.line(event, tx.cause, eventlog.LEVELS[rule.action], now,
-                                               http_object(event.object, cell_url) if event.object else event.object))
+                    lines.append(eventlog.line(event, tx.cause, eventlog.LEVELS[rule.action], now, object_url))
+                elif rule.action in actions.HTTP_ACTIONS:
+                    target = actions.resolve_target(rule, cell_url, self.urls)
+                    if target is not None:  # a box target of a rule without a box: nothing to call
+                        actions.enqueue(tx, actions.job_for(rule.action, event, tx.cause, cell_id, cell_url, target,
+                                                            chain, object_url))
         if lines:
             eventlog.append(tx, cell_id, lines, self.log_limit)
         for rule_id, count in hits.items():

@@ -417,6 +417,16 @@ def _v16_rule_hits(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE rules ADD {CreateColumn(column).compile(dialect=conn.dialect)}"))
 
 
+def _v17_rule_actions(conn: Connection) -> None:
+    """The queue of rules' HTTP actions, claimed by one process each."""
+    meta = _metadata("cells")
+    Table("rule_actions", meta,
+          Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+          _cell_id(), Column("created", BigInteger, nullable=False), Column("claimed_by", String(32), nullable=True),
+          Column("claimed_at", BigInteger, nullable=True), Column("job", Text, nullable=False))
+    _create(conn, meta)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -434,6 +444,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "rules", _v14_rules),
     Migration(15, "event logs", _v15_event_logs),
     Migration(16, "rule hits", _v16_rule_hits),
+    Migration(17, "rule actions", _v17_rule_actions),
 )
 
 _version_meta = MetaData()

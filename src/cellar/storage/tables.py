@@ -409,6 +409,19 @@ event_log_lines = Table(
 )
 Index("ix_event_log_lines_file", event_log_lines.c.cell_id, event_log_lines.c.file, event_log_lines.c.id)
 
+#: The HTTP actions of matched rules (exec, relay, relay.event), waiting for a process to claim and run
+#: them once: ``claimed_by`` names the process (its outbox origin), ``claimed_at`` when its lease began.
+rule_actions = Table(
+    "rule_actions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    cell_column(),
+    Column("created", BigInteger, nullable=False),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_at", BigInteger, nullable=True),
+    Column("job", Text, nullable=False),
+)
+
 #: Tables with a ``cell_id`` that are not the cell's: they neither make it non-empty nor go with it.
 NOT_CELL_TABLES = frozenset({event_outbox.name})
 
@@ -416,7 +429,7 @@ NOT_CELL_TABLES = frozenset({event_outbox.name})
 #: (a cell with an ACL, properties or keys but no objects may be deleted), and go with the cell.
 CELL_METADATA_TABLES = frozenset({acls.name, cell_properties.name, cell_keys.name, cell_auth_versions.name,
                                   auth_history.name, dav_blobs.name, event_log_files.name,
-                                  event_log_lines.name})
+                                  event_log_lines.name, rule_actions.name})
 
 
 def content_rows(table: Table) -> Any:
