@@ -16,12 +16,13 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Router
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
+from cellar import clock
 from cellar.events.dispatcher import Timing
 from cellar.http.dispatch import Dispatcher
 from cellar.http.errors import handle_internal_error
 from cellar.http.middleware import Compression, ProtocolMiddleware
 from cellar.outbound import Outbound
-from cellar.rules import actions
+from cellar.rules import actions, timers
 from cellar.rules.engine import RuleEngine
 from cellar.services import Services
 from cellar.settings import Settings
@@ -95,9 +96,15 @@ async def run_rule_actions(services: Services) -> None:
 
 
 def _claim_actions(services: Services) -> list[tuple[int, actions.Job]]:
-    with services.storage.transaction("rules.claim", write=False) as tx:
-        if not actions.pending(tx):
-            return []
+    """Fire the timers that are due (each in a transaction of its own, with its own cause), then claim."""
+    with services.storage.transaction("rules.poll", write=False) as tx:
+        due = timers.due(tx, clock.now_ms())
+        waiting = actions.pending(tx)
+    for rule_id in due:
+        with services.storage.transaction("rules.timer") as tx:
+            timers.fire(tx, rule_id, services.urls)
+    if not (waiting or due):
+        return []
     with services.storage.transaction("rules.claim") as tx:
         return actions.claim(tx, services.storage.origin)
 

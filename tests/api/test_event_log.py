@@ -307,3 +307,31 @@ def test_a_relay_to_a_unit_that_is_down_is_recorded(client: Any, cell: Any) -> N
     event(client, Type="go")
     _, result = wait_for_lines(client, CELL, 2)
     assert (result[4], result[6]) == ('"relay"', '"404"')
+
+
+# === timers (TimerRuleManager, rules_facts §5.8) ===========================================================
+
+def test_a_one_shot_timer_fires_once_and_its_rule_sees_it(client: Any, cell: Any) -> None:
+    now = int(time.time() * 1000)
+    rule(client, Name="soon", EventType="timer.oneshot", EventObject=str(now), EventInfo="wake",
+         EventSubject=f"personium-localunit:/{CELL}/#me")
+    listed = client.get(f"/{CELL}/__rule", headers=MASTER_AUTH).json()["timers"]
+    expected = {"EventSubject": f"personium-localunit:/{CELL}/#me", "EventObject": str(now), "EventInfo": "wake",
+                "boxId": None, "count": 1, "interval": 0, "nextTime": now - now % 60000}
+    assert listed in ([], [expected])  # [] if it fired already
+    [line] = wait_for_lines(client, CELL, 1)
+    assert line[1:] == ['"false"', "null", f'"{URL}#me"', '"timer.oneshot"', f'"{now}"', '"wake"']
+    time.sleep(0.6)
+    assert len(log_of(client, CELL)) == 1  # once
+    assert client.get(f"/{CELL}/__rule", headers=MASTER_AUTH).json()["timers"] == []
+
+
+def test_timers_in_the_past_never_fire_and_periodic_ones_wait_an_interval(client: Any, cell: Any) -> None:
+    rule(client, Name="past", EventType="timer.oneshot", EventObject="1000")
+    rule(client, Name="every", EventType="timer.periodic", EventObject="5")
+    rule(client, Name="every2", EventType="timer.periodic", EventObject="5")
+    [timer] = client.get(f"/{CELL}/__rule", headers=MASTER_AUTH).json()["timers"]
+    assert (timer["count"], timer["interval"], timer["EventObject"]) == (2, 300000, "5")
+    assert timer["nextTime"] > int(time.time() * 1000) + 240_000
+    time.sleep(0.5)
+    assert log_of(client, CELL) == []

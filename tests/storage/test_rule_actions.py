@@ -5,18 +5,20 @@ logs the event and its result."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cellar.events.bus import Cause
-from cellar.rules import actions, eventlog
+from cellar.rules import actions, eventlog, timers
 from cellar.storage import Storage, open_storage
 from cellar.storage.migrations import migrate
-from cellar.storage.tables import rule_actions
+from cellar.storage.tables import rule_actions, rules
+from cellar.urls import UnitUrls
 from tests.conftest import Backend, new_postgres_database
 from tests.storage._support import insert_cell
 
@@ -89,3 +91,23 @@ def test_finishing_logs_the_event_and_its_result(storage: Storage, cell_id: str)
         lines = eventlog.content(tx, cell_id, eventlog.CURRENT).decode().splitlines()
     assert [line.split(",", 2)[2] for line in lines] == [
         '"key","true",null,null,"t7",null,"i"', '"key","true",null,null,"relay","https://x.example/c/svc","204"']
+
+
+def test_a_periodic_timer_fires_once_per_interval_whoever_looks(storage: Storage, cell_id: str) -> None:
+    urls = UnitUrls("http://localhost:8080/", True)
+    start = 1_700_000_040_000  # a whole minute
+    with storage.transaction("test.rule") as tx:
+        tx.conn.execute(insert(rules).values(
+            id=uuid.uuid4().hex, cell_id=cell_id, name="tick", event_external=False, event_type="timer.periodic",
+            event_object="2", action="log", next_fire=timers.first_fire("timer.periodic", "2", start + 5_000),
+            published=1, updated=1, version=1))
+    fired = []
+    for at in (start + 60_000, start + 120_000, start + 120_001, start + 300_000, start + 300_000):
+        with mock.patch.object(timers.clock, "now_ms", return_value=at), storage.transaction("test.fire") as tx:
+            for rule_id in timers.due(tx, at):
+                if timers.fire(tx, rule_id, urls):
+                    fired.append((at, [e.type for e in tx.events]))
+    # Due two minutes after it was written; a second look finds it moved on; missed firings are not repeated.
+    assert fired == [(start + 120_000, ["timer.periodic"]), (start + 300_000, ["timer.periodic"])]
+    with storage.transaction("test.read", write=False) as tx:
+        assert tx.conn.execute(select(rules.c.next_fire)).scalar_one() == start + 360_000

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from cellar import clock
 from cellar.auth.context import Caller
 from cellar.ctl.formats import MAX_URL, is_cell_url, is_normalized
 from cellar.errors import PersoniumError
 from cellar.odata.service import EntityHooks
 from cellar.odata.store import Entity
+from cellar.rules.timers import first_fire
 from cellar.storage.uow import Transaction
 from cellar.urls import UnitUrls
 
@@ -114,15 +116,15 @@ class RuleHooks(EntityHooks):
         self.urls = urls
 
     def before_create(self, tx: Transaction, caller: Caller, values: dict[str, Any]) -> dict[str, Any]:
-        self._check(values)
-        return {}
+        return self._checked(values)
 
     def before_update(self, tx: Transaction, caller: Caller, entity: Entity,
                       values: dict[str, Any]) -> dict[str, Any]:
-        self._check(values)
-        return {}
+        """A replaced timer starts over, as a re-registered one does."""
+        return self._checked(values)
 
-    def _check(self, values: dict[str, Any]) -> None:
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
         if values.get("Action") is None:
             raise PersoniumError("PR400-OD-0006", "Action")
         check_rule(fields_of(values), urls=self.urls)
+        return {"next_fire": first_fire(values.get("EventType"), values.get("EventObject"), clock.now_ms())}

@@ -32,6 +32,9 @@ MESSAGE_SEND, MESSAGE_RECEIVE = "message.send", "message.receive"
 MESSAGE_COMMANDS = {"read": "message.read", "unread": "message.unread", "approved": "message.approve",
                     "rejected": "message.reject"}
 
+#: Timer rules' events (TimerRuleManager).
+TIMER_PERIODIC, TIMER_ONESHOT = "timer.periodic", "timer.oneshot"
+
 #: Box resources by category; ``move`` is Cellar's own. ``box.delete`` is the recursive box delete.
 BOX, WEBDAVCOL, ODATACOL, SERVICECOL, STREAMCOL, DAVFILE = (
     "box", "webdavcol", "odatacol", "servicecol", "streamcol", "davfile")
@@ -87,7 +90,8 @@ def dav(category: str, operation: str) -> str:
 
 
 def _all() -> frozenset[str]:
-    types = {CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD, MESSAGE_SEND, MESSAGE_RECEIVE, *MESSAGE_COMMANDS.values()}
+    types = {CELL_ACL, CELL_PROPPATCH, CELL_MYPASSWORD, MESSAGE_SEND, MESSAGE_RECEIVE, *MESSAGE_COMMANDS.values(),
+             TIMER_PERIODIC, TIMER_ONESHOT}
     for prefix, sets in ((CELLCTL, CELLCTL_SETS), (UNITCTL, UNITCTL_SETS)):
         types |= {entity(prefix, name, op) for name in sets for op in ENTITY_OPERATIONS}
     types |= {link(CELLCTL, a, b, op) for a, b in CELLCTL_LINKS for op in LINK_OPERATIONS}

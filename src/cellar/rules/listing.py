@@ -9,6 +9,7 @@ from urllib.parse import urldefrag
 
 from sqlalchemy import select
 
+from cellar.rules import timers
 from cellar.storage import tables
 from cellar.storage.uow import Transaction
 from cellar.urls import UnitUrls
@@ -21,8 +22,9 @@ def rule_list(tx: Transaction, cell: dict[str, Any], urls: UnitUrls) -> dict[str
     rows = tx.conn.execute(select(r, b.c.name.label("box_name"), b.c.schema.label("box_schema"))
                            .select_from(r.outerjoin(b, b.c.id == r.c.box_id))
                            .where(r.c.cell_id == cell["id"], r.c.action.is_not(None)).order_by(r.c.id)).mappings()
-    rules, boxes = [], {}
+    rules, boxes, all_rows = [], {}, []
     for row in rows:
+        all_rows.append(row)
         entry: dict[str, Any] = {
             "Name": row["name"], "EventExternal": row["event_external"],
             "EventSubject": urls.canonical(row["event_subject"]) if row["event_subject"] else None,
@@ -33,7 +35,7 @@ def rule_list(tx: Transaction, cell: dict[str, Any], urls: UnitUrls) -> dict[str
             entry.update({"_Box.Name": row["box_name"], "Schema": schema})
             boxes[row["box_id"]] = {"Name": row["box_name"], "Schema": schema, "id": row["box_id"]}
         rules.append(entry)
-    return {"rules": rules, "boxes": list(boxes.values()), "timers": []}
+    return {"rules": rules, "boxes": list(boxes.values()), "timers": timers.listing(all_rows)}
 
 
 def _target(url: str | None, urls: UnitUrls) -> str | None:

@@ -427,6 +427,13 @@ def _v17_rule_actions(conn: Connection) -> None:
     _create(conn, meta)
 
 
+def _v18_rule_timers(conn: Connection) -> None:
+    """When a timer rule fires next (epoch ms); any process that finds it due moves it on and fires."""
+    column = Column("next_fire", BigInteger, nullable=True)
+    conn.execute(text(f"ALTER TABLE rules ADD {CreateColumn(column).compile(dialect=conn.dialect)}"))
+    conn.execute(text("CREATE INDEX ix_rules_next_fire ON rules (next_fire)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "unit and cells", _unit_and_cells),
     Migration(2, "cell control objects", _cell_control_objects),
@@ -445,6 +452,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "event logs", _v15_event_logs),
     Migration(16, "rule hits", _v16_rule_hits),
     Migration(17, "rule actions", _v17_rule_actions),
+    Migration(18, "rule timers", _v18_rule_timers),
 )
 
 _version_meta = MetaData()

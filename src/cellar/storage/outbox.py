@@ -67,7 +67,8 @@ def _row(event: Event, cause: Cause, created: int, origin: str) -> dict[str, Any
     extra = {**event.extra, EXTERNAL: [event.type, event.object, event.info]} if event.external else event.extra
     return {"created": created, "origin": origin, "cell_id": event.cell_id,
             "type": EXTERNAL if event.external else event.type,
-            "object": "" if event.external else event.object, "info": "" if event.external else event.info,
+            "object": "" if event.external else event.object or "",
+            "info": "" if event.external else event.info or "",
             "request_key": cause.request_key, "subject": cause.subject, "schema": cause.schema,
             "extra": orjson.dumps(extra).decode() if extra else None}
 

@@ -179,7 +179,10 @@ rules = _keyed(
     Column("target_url", Text, nullable=True),
     #: Events the rule has matched, for ``__rule``.
     Column("hit_count", BigInteger, nullable=False, server_default="0"),
+    #: A timer rule's next firing (epoch ms), None once a one-shot fired or for other rules.
+    Column("next_fire", BigInteger, nullable=True),
 )
+Index("ix_rules_next_fire", rules.c.next_fire)
 Index("uq_rules_key", rules.c.cell_id, rules.c.name, _nullable_key(rules.c.box_id), unique=True)
 Index("ix_rules_box", rules.c.box_id)
 
