@@ -17,6 +17,7 @@ FORBIDDEN = {
     "auth": ("starlette", "cellar.http", "uvicorn"),
     "events": ("starlette", "cellar.http", "uvicorn", "sqlalchemy"),
     "messaging": ("starlette", "cellar.http", "uvicorn"),
+    "rules": ("starlette", "cellar.http", "uvicorn"),
     "storage": ("starlette", "cellar.http", "cellar.ctl", "cellar.unit", "cellar.odata", "cellar.userdata",
                 "uvicorn"),
 }

@@ -186,5 +186,7 @@ class DispatchingRouter(Router):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self.dispatcher(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self.dispatcher.websocket(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from cellar.auth.authn.credentials import cell_access, unit_access
 from cellar.auth.authn.tokens import CookieCodec
@@ -38,7 +38,7 @@ class RequestContext:
     chain: tuple[str | None, str | None, str | None] = (None, None, None)
 
     @classmethod
-    def of(cls, request: Request) -> RequestContext:
+    def of(cls, request: HTTPConnection) -> RequestContext:
         services: Services = request.app.state.services
         headers = request.headers
         unit_user = headers.get("x-personium-unit-user")

@@ -9,9 +9,24 @@ from urllib.parse import unquote_to_bytes
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from cellar.errors import PersoniumError
-from cellar.http import auth_endpoints, authz, box, cell, ctl, event, log, message, role_urls, rules, token, unit
+from cellar.http import (
+    auth_endpoints,
+    authz,
+    box,
+    cell,
+    ctl,
+    event,
+    event_bus,
+    log,
+    message,
+    role_urls,
+    rules,
+    token,
+    unit,
+)
 from cellar.http.context import RequestContext
 from cellar.http.errors import answer_error
 
@@ -53,6 +68,22 @@ class Dispatcher:
         except PersoniumError as exc:
             response = answer_error(scope, exc)
         await response(scope, receive, send)
+
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Only the event bus, ``{CellURL}__event``, speaks WebSocket; any other upgrade is refused."""
+        websocket = WebSocket(scope, receive, send)
+        urls = scope["app"].state.services.urls
+        try:
+            segments = split_path(scope.get("raw_path") or scope["path"].encode())
+        except PersoniumError:
+            segments = []
+        host_cell = urls.cell_from_host(websocket.headers.get("host"))
+        if host_cell is not None and segments == ["__event"]:
+            await event_bus.event_bus(websocket, host_cell)
+        elif host_cell is None and urls.path_based and len(segments) == 2 and segments[1] == "__event":
+            await event_bus.event_bus(websocket, segments[0])
+        else:
+            await websocket.close(code=1008)
 
     async def route(self, request: Request, ctx: RequestContext) -> Response:
         segments = split_path(request.scope.get("raw_path") or request.scope["path"].encode())

@@ -34,6 +34,8 @@ CELL_ENDPOINTS: dict[str, dict[str, str]] = {
     "__rule": {"GET": "rule-read", "OPTIONS": "rule-read"},
     "__log": {"GET": "log-read", "PROPFIND": "log-read", "DELETE": "log"},
 }
+#: Following the event bus (a WebSocket at ``__event``, apiref/279) needs ``event-read``; posting on it ``event``.
+EVENT_BUS_READ = "event-read"
 #: What approving each kind of request object needs beyond ``message`` (MessageODataProducer).
 APPROVAL_PRIVILEGES = {"relation": "social", "role": "social", "rule": "rule"}
 
